@@ -1,0 +1,158 @@
+"""The `billing` command: parses arguments, calls one pipeline function, prints its problems.
+
+Exit status (CONTRACT §1): 0 done; 1 done with warnings; 2 refused (bad input, nothing
+written); 3 other failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from billing.config import ConfigError
+from billing.domain.period import Period, parse_date
+from billing.domain.problem import Problem
+from billing.pipeline.context import Context, StepResult, open_context
+
+T = TypeVar("T")
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="estate-billing: bills, notices, collections and ledgers of an estate.")
+import_app = typer.Typer(no_args_is_help=True, help="Import a file into the workspace.")
+export_app = typer.Typer(no_args_is_help=True, help="Machine-readable exports.")
+report_app = typer.Typer(no_args_is_help=True, help="Reports for the supervisor and finance.")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.add_typer(report_app, name="report")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _State:
+    workspace: Path = Path(".")
+    lang: str | None = None
+
+
+state = _State()
+
+
+class RichProgress:
+    """A rich progress bar on stderr, only when stderr is a terminal."""
+
+    def track(self, items: Iterable[T], *, total: int | None, description: str) -> Iterator[T]:
+        if not err.is_terminal:
+            yield from items
+            return
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            for item in items:
+                yield item
+                bar.advance(task)
+
+
+@app.callback()
+def main_options(
+    workspace: Annotated[Path | None, typer.Option("-w", "--workspace", help="workspace folder")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh-CN (default) or en")] = None,
+) -> None:
+    state.workspace = workspace or Path(os.environ.get("BILLING_WORKSPACE", "."))
+    state.lang = lang
+
+
+def _lang() -> str:
+    return state.lang or "zh-CN"
+
+
+def _report(result: StepResult, lang: str) -> None:
+    for p in result.problems:
+        err.print(p.render(lang), markup=False)
+    for line in result.messages:
+        out.print(line, markup=False)
+    raise typer.Exit(result.exit_code)
+
+
+def _problems_exit(problems: Iterable[Problem], lang: str, code: int = 2) -> None:
+    for p in problems:
+        err.print(p.render(lang), markup=False)
+    raise typer.Exit(code)
+
+
+def _run(step: Callable[[Context], StepResult]) -> None:
+    """Open the workspace, run one step, print what it says, exit with its status."""
+    lang = _lang()
+    try:
+        ctx = open_context(state.workspace, lang=state.lang, progress=RichProgress())
+    except ConfigError as exc:
+        _problems_exit(exc.problems, lang)
+        return
+    try:
+        result = step(ctx)
+    finally:
+        ctx.engine.dispose()
+    _report(result, ctx.lang)
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError:
+        raise typer.BadParameter(f"a period is YYYY-MM, not {text!r}") from None
+
+
+def _date(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise typer.BadParameter(f"a date is YYYY-MM-DD, not {text!r}") from None
+
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="the date to act as of (default: today)")]
+
+
+@app.command()
+def init(directory: Path) -> None:
+    """Create a workspace with the default config and an empty, migrated database."""
+    from billing.pipeline.workspace import init_workspace
+
+    try:
+        result = init_workspace(directory)
+    except ConfigError as exc:
+        _problems_exit(exc.problems, _lang())
+        return
+    _report(result, _lang())
+
+
+def main() -> None:
+    """Entry point: any unexpected failure is one line and exit 3, never a bare traceback."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except (typer.BadParameter, typer.Abort) as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence of a batch tool
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        if os.environ.get("BILLING_DEBUG"):
+            traceback.print_exc()
+        err.print(f"internal error ({type(exc).__name__}): {exc}", markup=False)
+        sys.exit(3)
