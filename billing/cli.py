@@ -156,3 +156,74 @@ def main() -> None:
             traceback.print_exc()
         err.print(f"internal error ({type(exc).__name__}): {exc}", markup=False)
         sys.exit(3)
+
+
+@app.command("run")
+def run_cmd(
+    period: str,
+    as_of: AsOf = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would be issued, write nothing")] = False,
+) -> None:
+    """Rate and issue the bills of period P (YYYY-MM)."""
+    from billing.pipeline.billrun import issue_bills
+
+    p, d = _period(period), _date(as_of)
+    _run(lambda ctx: issue_bills(ctx, p, d, dry_run=dry_run))
+
+
+@app.command()
+def explain(unit: str, period: str) -> None:
+    """Every line of a unit's bill with its inputs and formula."""
+    from billing.pipeline.inquiry import explain as explain_bill
+
+    p = _period(period)
+    _run(lambda ctx: explain_bill(ctx, unit, p))
+
+
+@app.command()
+def adjust(
+    unit: str,
+    period: str,
+    item: Annotated[str, typer.Option("--item", help="the fee item corrected")],
+    amount: Annotated[str, typer.Option("--amount", help="charged on the next bill; negative: credited")],
+    reason: Annotated[str, typer.Option("--reason", help="why, printed on the bill")],
+    as_of: AsOf = None,
+) -> None:
+    """Record a correction to the bill of P, charged or credited on the unit's next bill."""
+    from billing.domain.money import parse_decimal
+    from billing.pipeline.inquiry import adjust as record
+
+    p, d = _period(period), _date(as_of)
+    value = parse_decimal(amount)
+    if value is None:
+        raise typer.BadParameter(f"--amount is a number, not {amount!r}")
+    _run(lambda ctx: record(ctx, unit, p, item=item, amount=value, reason=reason, as_of=d))
+
+
+@app.command()
+def adjustments(unit: Annotated[str | None, typer.Argument(help="one unit (default: all)")] = None) -> None:
+    """The history of adjustments, pending or on the bill that carried them."""
+    from billing.pipeline.inquiry import adjustment_history
+
+    _run(lambda ctx: adjustment_history(ctx, unit))
+
+
+Output = Annotated[Path, typer.Option("-o", "--output", help="the file to write (.csv, or .xlsx)")]
+
+
+@export_app.command("bills")
+def export_bills_cmd(period: str, output: Output) -> None:
+    """Bill lines of period P as CSV (CONTRACT §4)."""
+    from billing.pipeline.exports import export_bills
+
+    p = _period(period)
+    _run(lambda ctx: export_bills(ctx, p, output))
+
+
+@export_app.command("balances")
+def export_balances_cmd(output: Output, as_of: AsOf = None) -> None:
+    """Balance of every billed unit as of --as-of (CONTRACT §4)."""
+    from billing.pipeline.exports import export_balances
+
+    d = _date(as_of)
+    _run(lambda ctx: export_balances(ctx, d, output))
