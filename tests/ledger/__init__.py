@@ -1,0 +1,1 @@
+"""Tests of billing.ledger: allocation, late fees, balances, arrears."""
