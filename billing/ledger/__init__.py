@@ -21,7 +21,13 @@ from billing.ledger.arrears import (
     unit_arrears,
 )
 from billing.ledger.balance import UnitBalance, balance
-from billing.ledger.late_fee import LateFeeStretch, LateFeeWorking, accrue_late_fee, late_fee_to_charge
+from billing.ledger.late_fee import (
+    LateFeeStretch,
+    LateFeeWorking,
+    accrue_late_fee,
+    late_fee_to_charge,
+    late_fee_workings,
+)
 from billing.ledger.records import LateFeePolicy, LedgerBill, LedgerPayment
 
 __all__ = [
@@ -44,5 +50,6 @@ __all__ = [
     "balance",
     "days_past_due",
     "late_fee_to_charge",
+    "late_fee_workings",
     "unit_arrears",
 ]

@@ -133,11 +133,18 @@ def late_fee_to_charge(
     so nothing is charged twice. When F_b(as_of) < C_b (a payment recorded late but dated
     earlier), nothing is charged and nothing is refunded.
     """
+    return tuple((w.bill_id, w.to_charge) for w in late_fee_workings(bills, payments, as_of, policy))
+
+
+def late_fee_workings(
+    bills: Iterable[LedgerBill], payments: Iterable[LedgerPayment], as_of: date, policy: LateFeePolicy
+) -> tuple[LateFeeWorking, ...]:
+    """The working of every charge `late_fee_to_charge` makes, for the late_fee line and `explain`."""
     before = tuple(b for b in bills if b.issue_date < as_of)
     allocation = allocate(before, (p for p in payments if p.pay_date <= as_of))
     out = []
     for bill in sorted(before, key=lambda b: (b.period, b.bill_id)):
         working = accrue_late_fee(bill, allocation, as_of, policy)
         if working.to_charge > 0:
-            out.append((bill.bill_id, working.to_charge))
+            out.append(working)
     return tuple(out)

@@ -15,7 +15,7 @@ from billing.domain.money import ZERO, format_money, to_fen
 from billing.domain.period import Period
 from billing.domain.problem import Problem
 from billing.domain.records import MeterPeriod, Unit
-from billing.ledger.late_fee import late_fee_to_charge
+from billing.ledger.late_fee import late_fee_workings
 from billing.pipeline.context import Context, StepResult
 from billing.pipeline.ledgers import late_fee_policy, load_ledgers
 from billing.rate import rate_period
@@ -111,7 +111,7 @@ def propose_bills(conn: Connection, ctx: Context, lines: Sequence[BillLine], as_
             bill.adjustment_ids.append(a.id)
     policy = late_fee_policy(ctx.settings)
     for unit_id, ledger in load_ledgers(conn, as_of=as_of).items():
-        charges = [c for c in late_fee_to_charge(ledger.bills, ledger.payments, as_of, policy) if c.to_charge > 0]
+        charges = late_fee_workings(ledger.bills, ledger.payments, as_of, policy)
         if not charges:
             continue
         bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
