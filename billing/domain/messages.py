@@ -59,6 +59,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "MISSING_READING": ("表 {meter_id} 缺少 {period} 的读数", "meter {meter_id} has no reading for {period}"),
     "MASTER_BELOW_UNITS": ("总表 {meter_id} 用量 {master} 小于下级户表合计 {units}，本期不分摊",
                            "master meter {meter_id} ({master}) is below its unit meters ({units}); nothing shared"),
+    "SHARED_NOT_COMPUTED": ("总表 {master_id} 的公摊无法计算：表 {meter_id} 的读数有误，本户本期不出账",
+                            "shared consumption of master meter {master_id} cannot be computed: meter {meter_id} "
+                            "has a reading error; this unit is not billed"),
     "NO_TARIFF": ("{period} 没有生效的价格版本", "no tariff version in force for {period}"),
     "ALREADY_ISSUED": ("账期 {period} 已出账（{count} 张账单），本次未出任何账单",
                        "period {period} is already issued ({count} bills); nothing issued"),
