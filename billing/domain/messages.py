@@ -79,6 +79,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ALREADY_RETURNED": ("扣款 {reference} 已有回盘结果", "debit item {reference} already has its result"),
     "UNENCODABLE": ("“{value}”无法用 {encoding} 编码", "'{value}' cannot be encoded in {encoding}"),
     "NOTHING_TO_DEBIT": ("没有需要代扣的房号", "no unit to debit"),
+    "FIELD_TOO_LONG": ("“{column}”的值“{value}”超过 {width} 字节", "'{column}' value '{value}' is longer than {width} bytes"),
+    "FIELD_HAS_DELIMITER": ("“{column}”的值含有分隔符或换行：{value}",
+                            "'{column}' value holds the delimiter or a line break: {value}"),
+    "VALUE_CUT": ("“{column}”的值“{value}”超过 {width} 字节，截为“{cut}”",
+                  "'{column}' value '{value}' is longer than {width} bytes, cut to '{cut}'"),
+    "BAD_RECORD": ("记录格式不符：{reason}", "malformed record: {reason}"),
+    "BAD_DATE_FORMAT": ("“{column}”不是 {format} 格式的日期：{value}", "'{column}' is not a date in {format}: {value}"),
+    # notices
+    "GLYPH_MISSING": ("通知单字体缺少字符“{chars}”，打印可能显示为方框或换用其他字体",
+                      "the notice font has no glyph for '{chars}'; it may print as a box or in another font"),
+    "RENDER_FAILED": ("楼栋 {building} 的通知单生成失败：{reason}",
+                      "the notices of building {building} could not be rendered: {reason}"),
     # config
     "CONFIG": ("{key}：{expected}", "{key}: {expected}"),
 }
