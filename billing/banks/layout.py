@@ -510,7 +510,7 @@ def _field(
     if ff.kind is Kind.XLSX and width is not None:
         c.fail(_join(key, "width"), "no width: the cells of an xlsx file have none", width)
         width = None
-    if ff.kind is Kind.FIXED and width is None:
+    if ff.kind is Kind.FIXED and width is None and "width" not in t:
         c.fail(_join(key, "width"), "a width in bytes (every field of a fixed-width file has one)")
     pad = c.string(t, "pad", key) or ("0" if numeric else " ")
     if len(pad) != 1 or not pad.isascii() or pad in "\r\n":

@@ -128,7 +128,7 @@ class _Reader:
             except ValueError as exc:
                 self.error("NOT_XLSX", reason=str(exc))
                 return self.done()
-            split = _list_splitter
+            split = _cells_splitter
         else:
             text = self._decode(data)
             if text is None:
@@ -441,6 +441,17 @@ def _list_splitter(fields: Sequence[Field]) -> Split:
     def split(raw: object) -> Values | str:
         assert isinstance(raw, list)
         return _fit_count(raw, n)
+
+    return split
+
+
+def _cells_splitter(fields: Sequence[Field]) -> Split:
+    """A spreadsheet row: its empty cells at the end are not there, so a short row is padded."""
+    n = len(fields)
+
+    def split(raw: object) -> Values | str:
+        assert isinstance(raw, list)
+        return _fit_count(raw + [""] * (n - len(raw)), n) if len(raw) < n else _fit_count(raw, n)
 
     return split
 

@@ -42,6 +42,8 @@ def records(path: Path, ff: FileFormat) -> list[tuple[int, list[str]]]:
     out = []
     for n, row in enumerate(rows, 1):
         values = ["" if v is None else str(v) for v in row]
-        if any(v.strip() for v in values):
+        while values and not values[-1].strip():  # the sheet is as wide as its widest row
+            values.pop()
+        if values:
             out.append((n, values))
     return out
