@@ -184,6 +184,11 @@ def replace_readings(conn: Connection, period: Period, rows: Sequence[Mapping[st
     return replaced
 
 
+def first_reading_period(conn: Connection) -> Period | None:
+    first = conn.execute(select(func.min(t.readings.c.period))).scalar()
+    return Period.parse(first) if first else None
+
+
 def changes_in(conn: Connection, period: Period) -> dict[str, MeterChange]:
     q = select(t.meter_changes).where(t.meter_changes.c.period == str(period))
     return {r.meter_id: MeterChange(meter_id=r.meter_id, change_date=r.change_date, old_final=r.old_final,

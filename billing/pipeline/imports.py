@@ -1,0 +1,197 @@
+"""`billing import …`: a file in, checked whole, written in one transaction or not at all.
+
+Each import reads the file, validates every row against what the database knows, and only
+when no row has an error writes the records and the file's content hash. The same content
+again (same kind and scope) changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, insert
+
+from billing.domain.money import to_fen
+from billing.domain.period import Period
+from billing.domain.problem import Problem
+from billing.domain.records import Meter
+from billing.ingest.columns import DEPOSITS, METER_CHANGES, METERS, READINGS, UNITS
+from billing.ingest.table import ColumnSpec, Table, read_table
+from billing.pipeline.context import Context, StepResult
+from billing.store import repo
+from billing.store import schema as t
+from billing.store.locks import exclusive
+from billing.validate.deposits import DepositContext, validate_deposits
+from billing.validate.meter_changes import MeterChangeContext, validate_meter_changes
+from billing.validate.meters import MeterContext, validate_meters
+from billing.validate.readings import ReadingContext, validate_readings
+from billing.validate.units import validate_units
+
+
+class _Checked(Protocol):
+    @property
+    def problems(self) -> tuple[Problem, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImportKind:
+    """How one kind of file is read, checked against the database, and written."""
+
+    name: str
+    columns: Sequence[ColumnSpec]
+    check: Callable[[Connection, Table], Any]
+    write: Callable[[Connection, Any, int, date], str]
+
+
+def import_file(ctx: Context, kind: ImportKind, path: Path, *, today: date, scope: str = "") -> StepResult:
+    """Read → check every row → write all or nothing; the same content twice changes nothing."""
+    result = StepResult()
+    if not path.is_file():
+        result.problems.append(Problem.error("FILE_NOT_FOUND", file=str(path)))
+        return result
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    with ctx.engine.begin() as conn:
+        exclusive(conn, "import")
+        if repo.import_seen(conn, kind.name, scope, sha):
+            result.say(f"{path}: " + Problem.warning("ALREADY_IMPORTED").message(ctx.lang))
+            return result
+        table = read_table(path, kind.columns)
+        checked: _Checked = kind.check(conn, table)
+        result.problems.extend(checked.problems)
+        if any(p.is_error for p in checked.problems):
+            result.refused = True
+            return result
+        import_id = repo.record_import(conn, kind=kind.name, scope=scope, file_name=path.name, sha256=sha,
+                                       rows=table.height, now=datetime.now())
+        result.say(f"{path}: {kind.write(conn, checked, import_id, today)}")
+    return result
+
+
+# --- units -----------------------------------------------------------------------------------------
+
+
+def _write_units(conn: Connection, checked: Any, import_id: int, today: date) -> str:
+    inserted, changed = repo.upsert_units(conn, checked.records, import_id=import_id, changed_on=today)
+    return f"{inserted} new, {changed} changed units"
+
+
+UNITS_KIND = ImportKind("units", UNITS, lambda conn, table: validate_units(table), _write_units)
+
+
+# --- meters ----------------------------------------------------------------------------------------
+
+
+def _check_meters(conn: Connection, table: Table) -> Any:
+    context = MeterContext(units=repo.unit_ids(conn), meters=repo.load_meters(conn),
+                           with_readings=repo.meters_with_readings(conn))
+    return validate_meters(table, context)
+
+
+def _write_meters(conn: Connection, checked: Any, import_id: int, today: date) -> str:
+    inserted, changed = repo.upsert_meters(conn, checked.records, import_id=import_id)
+    return f"{inserted} new, {changed} changed meters"
+
+
+METERS_KIND = ImportKind("meters", METERS, _check_meters, _write_meters)
+
+
+# --- meter changes ---------------------------------------------------------------------------------
+
+
+def _check_meter_changes(conn: Connection, table: Table) -> Any:
+    issued = {Period.parse(p) for p in repo.issued_periods(conn)}
+    # A change falls in an open period: the first one not issued, or with no bill yet, the first
+    # period with readings. Its previous reading is the meter's last reading before that period.
+    open_period = max(issued).next() if issued else repo.first_reading_period(conn) or Period(9999, 12)
+    previous = repo.previous_readings(conn, open_period)
+    context = MeterChangeContext(meters=repo.load_meters(conn), issued=frozenset(issued),
+                                 previous={m: v for m, (v, _) in previous.items()})
+    return validate_meter_changes(table, context)
+
+
+def _write_meter_changes(conn: Connection, checked: Any, import_id: int, today: date) -> str:
+    return f"{repo.upsert_meter_changes(conn, checked.records, import_id=import_id)} meter changes"
+
+
+METER_CHANGES_KIND = ImportKind("meter-changes", METER_CHANGES, _check_meter_changes, _write_meter_changes)
+
+
+# --- readings --------------------------------------------------------------------------------------
+
+
+def readings_kind(period: Period) -> ImportKind:
+    def check(conn: Connection, table: Table) -> Any:
+        meters = repo.load_meters(conn)
+        context = ReadingContext(
+            period=period, issued=str(period) in repo.issued_periods(conn), meters=meters,
+            previous=repo.previous_readings(conn, period), changes=repo.changes_in(conn, period),
+            average=trailing_average(repo.readings_history(conn, _trailing(period, 4)), meters, period))
+        return validate_readings(table, context)
+
+    def write(conn: Connection, checked: Any, import_id: int, today: date) -> str:
+        frame = checked.frame
+        rows = [{"meter_id": m, "reading": Decimal(r), "read_date": d}
+                for m, r, d in frame.select("meter_id", "reading", "read_date").iter_rows()]
+        replaced = repo.replace_readings(conn, period, rows, import_id=import_id)
+        note = f" ({replaced} replaced)" if replaced else ""
+        return f"{len(rows)} readings for {period}{note}"
+
+    return ImportKind("readings", READINGS, check, write)
+
+
+def _trailing(period: Period, n: int) -> list[Period]:
+    out, p = [], period
+    for _ in range(n):
+        p = p.prev()
+        out.append(p)
+    return out
+
+
+def trailing_average(history: Mapping[str, Mapping[str, Decimal]], meters: Mapping[str, Meter],
+                     period: Period) -> dict[str, Decimal]:
+    """Per meter, the mean consumption (× multiplier) of up to 3 months before `period`.
+
+    Months where the register went down (a rollover or a replacement) are left out: the
+    average is only a plausibility guide for CONSUMPTION_SPIKE.
+    """
+    months = list(reversed(_trailing(period, 4)))
+    out: dict[str, Decimal] = {}
+    for meter_id, values in history.items():
+        meter = meters.get(meter_id)
+        if meter is None:
+            continue
+        used = [values[str(b)] - values[str(a)] for a, b in zip(months, months[1:], strict=False)
+                if str(a) in values and str(b) in values and values[str(b)] >= values[str(a)]]
+        if used:
+            out[meter_id] = sum(used, Decimal(0)) * meter.multiplier / len(used)
+    return out
+
+
+# --- deposits --------------------------------------------------------------------------------------
+
+
+def _check_deposits(conn: Connection, table: Table) -> Any:
+    from sqlalchemy import select
+
+    slips = set(conn.execute(select(t.payments.c.slip_no).where(t.payments.c.slip_no.is_not(None))).scalars())
+    return validate_deposits(table, DepositContext(units=repo.unit_ids(conn), slips=frozenset(slips)))
+
+
+def _write_deposits(conn: Connection, checked: Any, import_id: int, today: date) -> str:
+    rows = [{"unit_id": d.unit_id, "pay_date": d.pay_date, "amount_fen": to_fen(d.amount), "method": str(d.method),
+             "payer": d.payer, "slip_no": d.slip_no, "import_id": import_id} for d in checked.records]
+    if rows:
+        conn.execute(insert(t.payments), rows)
+    total = sum((d.amount for d in checked.records), Decimal(0))
+    return f"{len(rows)} deposits, total {total:.2f}"
+
+
+DEPOSITS_KIND = ImportKind("deposits", DEPOSITS, _check_deposits, _write_deposits)
+
+KINDS: Mapping[str, ImportKind] = {k.name: k for k in (UNITS_KIND, METERS_KIND, METER_CHANGES_KIND, DEPOSITS_KIND)}
