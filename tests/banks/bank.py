@@ -47,7 +47,8 @@ def echo_pipe(data: bytes, outcome: Callable[[int], Outcome] = every_seventh_fai
 
 
 def echo_fixed(data: bytes, outcome: Callable[[int], Outcome] = every_seventh_fails) -> bytes:
-    """fixed-gbk: the header gets success count (8) and total in fen (14); each line flag (1), code (4), text (30)."""
+    """fixed-gbk: the header gets the success count (8) and total in fen (14);
+    each line its flag (1), code (4) and text (30 bytes)."""
     lines = data.split(b"\r\n")
     assert lines[-1] == b""
     header, details = lines[0], lines[1:-1]

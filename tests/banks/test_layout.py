@@ -134,8 +134,8 @@ def test_every_mistake_is_reported_with_its_key(tmp_path: Path) -> None:
         (
             ('source = "reference"\nwidth = 20', 'source = "referense"\nwidth = 20'),
             "debit.fields[0].source",
-            "expected one of account, account_name, amount, batch_no, date, literal, purpose, reference, seq, "
-            "unit_id, got 'referense'",
+            "expected one of account, account_name, amount, batch_no, date, literal, purpose, reference, "
+            "seq, unit_id, got 'referense'",
         ),
         (("version = 3", 'version = 3\nname2 = "x"'), "name2", None),
         (
@@ -188,7 +188,8 @@ def test_the_error_message_says_file_key_and_expected(tmp_path: Path) -> None:
     with pytest.raises(LayoutError) as info:
         load_layout("mybank", write(tmp_path, GOOD.replace('encoding = "gbk"', 'encoding = "latin-1"')))
     assert str(info.value) == (
-        f"{tmp_path / 'mybank.toml'}: CONFIG: debit.encoding: expected one of utf-8, gbk, gb18030, got 'latin-1'"
+        f"{tmp_path / 'mybank.toml'}: CONFIG: debit.encoding: "
+        "expected one of utf-8, gbk, gb18030, got 'latin-1'"
     )
 
 
