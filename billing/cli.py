@@ -123,6 +123,15 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="the date to act as of
 
 
 @app.command()
+def demo(directory: Annotated[Path, typer.Argument(help="a new folder for the demo workspace")] = Path("demo")) -> None:
+    """A workspace from the bundled fixture estate, run through two whole monthly cycles."""
+    from billing.pipeline.demo import run_demo
+
+    result = run_demo(directory, say=lambda text: out.print(text, markup=False), progress=RichProgress())
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def init(directory: Path) -> None:
     """Create a workspace with the default config and an empty, migrated database."""
     from billing.pipeline.workspace import init_workspace
@@ -286,3 +295,12 @@ def import_bank_return_cmd(
     from billing.pipeline.collections import import_bank_return
 
     _run(lambda ctx: import_bank_return(ctx, file, bank))
+
+
+@app.command()
+def sheet(period: str) -> None:
+    """Reading sheets of period P for building staff: out/P/sheets/<building>.xlsx."""
+    from billing.pipeline.sheets import reading_sheets
+
+    p = _period(period)
+    _run(lambda ctx: reading_sheets(ctx, p))
