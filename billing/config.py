@@ -6,6 +6,7 @@ through a float. A mistake is reported with the file, the key and what was expec
 
 from __future__ import annotations
 
+import itertools
 import os
 import tomllib
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from billing.domain.money import RoundingMode
 from billing.domain.problem import Problem
 from billing.domain.records import UnitKind, Utility
-from billing.domain.tariff import Basis, SharedPrice, TariffVersion, Tariffs, Tier
+from billing.domain.tariff import Basis, SharedPrice, Tariffs, TariffVersion, Tier
 
 
 class ConfigError(Exception):
@@ -144,7 +145,7 @@ class _MeteredModel(_Model):
         bounds = [t.upto for t in tiers[:-1]]
         if not tiers or tiers[-1].upto is not None or any(b is None for b in bounds):
             raise ValueError("every tier but the last needs `upto`; the last has none")
-        if any(a >= b for a, b in zip(bounds, bounds[1:], strict=False) if a is not None and b is not None):
+        if any(a >= b for a, b in itertools.pairwise(bounds) if a is not None and b is not None):
             raise ValueError("tier bounds must increase")
         return tiers
 
@@ -194,7 +195,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise ConfigError((Problem.error("FILE_NOT_FOUND", file=str(path)),)) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError((Problem.error("CONFIG", file=str(path), key="(file)", expected=str(exc)),)) from exc
+        raise ConfigError(
+            (Problem.error("CONFIG", file=str(path), key="(file)", expected=str(exc)),)
+        ) from exc
 
 
 def _errors(path: Path, exc: ValidationError) -> ConfigError:
@@ -226,19 +229,33 @@ def load_tariffs(path: Path) -> Tariffs:
                 try:
                     metered[(utility, kind)] = mm.to_tiers()
                 except ValueError as exc:
-                    problems.append(Problem.error("CONFIG", file=str(path), key=f"version.{i}.{utility}.{kind}",
-                                                  expected=str(exc)))
+                    problems.append(
+                        Problem.error(
+                            "CONFIG", file=str(path), key=f"version.{i}.{utility}.{kind}", expected=str(exc)
+                        )
+                    )
         shared: Mapping[Utility, SharedPrice] = {
             Utility.WATER: SharedPrice(price=v.shared.water.price, basis=v.shared.water.basis),
-            Utility.ELECTRICITY: SharedPrice(price=v.shared.electricity.price, basis=v.shared.electricity.basis),
+            Utility.ELECTRICITY: SharedPrice(
+                price=v.shared.electricity.price, basis=v.shared.electricity.basis
+            ),
         }
         management = {UnitKind.RESIDENCE: v.management.residence, UnitKind.SHOP: v.management.shop}
-        versions.append(TariffVersion(effective_from=v.effective_from, metered=metered, management=management,
-                                      shared=shared))
+        versions.append(
+            TariffVersion(
+                effective_from=v.effective_from, metered=metered, management=management, shared=shared
+            )
+        )
     dates = [v.effective_from for v in versions]
     if len(set(dates)) != len(dates):
-        problems.append(Problem.error("CONFIG", file=str(path), key="version.effective_from",
-                                      expected="each version starts on a different date"))
+        problems.append(
+            Problem.error(
+                "CONFIG",
+                file=str(path),
+                key="version.effective_from",
+                expected="each version starts on a different date",
+            )
+        )
     if problems:
         raise ConfigError(tuple(problems))
     return Tariffs(tuple(versions))
@@ -277,7 +294,7 @@ class Workspace:
         url = os.environ.get("BILLING_DATABASE_URL") or (settings or self.settings()).database.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-            url = prefix + str((self.root / url[len(prefix):]).resolve())
+            url = prefix + str((self.root / url[len(prefix) :]).resolve())
         return url
 
 

@@ -79,7 +79,7 @@ def parse_decimal(text: object) -> Decimal | None:
     >>> parse_decimal("abc") is None
     True
     """
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, (bool, float)):
         raise TypeError("floats never carry money or quantities; pass the decimal text")
     if isinstance(text, Decimal):
         return text if text.is_finite() else None

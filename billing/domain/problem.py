@@ -28,15 +28,30 @@ class Problem:
     severity: Severity = Severity.ERROR
 
     @classmethod
-    def error(cls, code: str, *, file: str | None = None, line: int | None = None,
-              unit: str | None = None, **params: object) -> Problem:
+    def error(
+        cls,
+        code: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        unit: str | None = None,
+        **params: object,
+    ) -> Problem:
         return cls(code=code, params=_params(params), file=file, line=line, unit=unit)
 
     @classmethod
-    def warning(cls, code: str, *, file: str | None = None, line: int | None = None,
-                unit: str | None = None, **params: object) -> Problem:
-        return cls(code=code, params=_params(params), file=file, line=line, unit=unit,
-                   severity=Severity.WARNING)
+    def warning(
+        cls,
+        code: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        unit: str | None = None,
+        **params: object,
+    ) -> Problem:
+        return cls(
+            code=code, params=_params(params), file=file, line=line, unit=unit, severity=Severity.WARNING
+        )
 
     @property
     def is_error(self) -> bool:
@@ -59,7 +74,9 @@ class Problem:
             where = f"{self.file}:{self.line}" if self.line is not None else self.file
         else:
             where = self.unit or "-"
-        tag = self.code if self.is_error else f"{self.code} ({'warning' if lang.startswith('en') else '警告'})"
+        tag = (
+            self.code if self.is_error else f"{self.code} ({'warning' if lang.startswith('en') else '警告'})"
+        )
         return f"{where}: {tag}: {self.message(lang)}"
 
 

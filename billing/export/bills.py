@@ -16,8 +16,11 @@ BALANCE_HEADER = ("unit_id", "billed", "paid", "outstanding", "late_fee_accrued"
 def write_bill_lines(path: Path, lines: Iterable[tuple[str, str, str, Decimal | None, Decimal]]) -> Path:
     """One row per bill line: (unit_id, period, item, quantity, amount); lines of 0.00 left out."""
     xlsx = path.suffix.lower() == ".xlsx"
-    rows = ((u, p, item, "" if q is None else (q if xlsx else str(q)), a if xlsx else format_money(a))
-            for u, p, item, q, a in lines if a != 0)
+    rows = (
+        (u, p, item, "" if q is None else (q if xlsx else str(q)), a if xlsx else format_money(a))
+        for u, p, item, q, a in lines
+        if a != 0
+    )
     return write_table(path, BILL_HEADER, rows)
 
 

@@ -60,8 +60,13 @@ def issue_bills(ctx: Context, period: Period, as_of: date, *, dry_run: bool = Fa
             result.refused = True
             return result
         units = repo.load_units(conn)
-        rating = rate_period(period=period, units=tuple(units.values()), meter_periods=meter_periods,
-                             tariff=tariff, rounding=ctx.rounding)
+        rating = rate_period(
+            period=period,
+            units=tuple(units.values()),
+            meter_periods=meter_periods,
+            tariff=tariff,
+            rounding=ctx.rounding,
+        )
         result.problems.extend(rating.problems)
         if any(p.is_error for p in rating.problems):
             result.refused = True
@@ -69,10 +74,19 @@ def issue_bills(ctx: Context, period: Period, as_of: date, *, dry_run: bool = Fa
         proposed = propose_bills(conn, ctx, rating.lines, as_of)
         _summarise(result, period, proposed, ctx.lang)
         if dry_run:
-            result.say("--dry-run: nothing written" if ctx.lang.startswith("en") else "--dry-run：未写入任何数据")
+            result.say(
+                "--dry-run: nothing written" if ctx.lang.startswith("en") else "--dry-run：未写入任何数据"
+            )
             return result
-        write_bills(conn, period, as_of, tariff.label, str(ctx.rounding),
-                    [proposed[u] for u in sorted(proposed, key=lambda u: _unit_order(units, u))], ctx)
+        write_bills(
+            conn,
+            period,
+            as_of,
+            tariff.label,
+            str(ctx.rounding),
+            [proposed[u] for u in sorted(proposed, key=lambda u: _unit_order(units, u))],
+            ctx,
+        )
     return result
 
 
@@ -82,20 +96,33 @@ def rating_inputs(conn: Connection, period: Period) -> tuple[tuple[MeterPeriod, 
     current = repo.readings_of(conn, period)
     previous = repo.previous_readings(conn, period)
     changes = repo.changes_in(conn, period)
-    missing = [Problem.error("MISSING_READING", unit=m.unit_id or m.meter_id, meter_id=m.meter_id, period=period)
-               for m in meters.values() if m.meter_id not in current]
+    missing = [
+        Problem.error("MISSING_READING", unit=m.unit_id or m.meter_id, meter_id=m.meter_id, period=period)
+        for m in meters.values()
+        if m.meter_id not in current
+    ]
     if missing:
         return (), missing
     out = []
     for m in meters.values():
         prev, prev_date = previous[m.meter_id]
         cur, cur_date = current[m.meter_id]
-        out.append(MeterPeriod(meter=m, previous=prev, previous_date=prev_date, current=cur, current_date=cur_date,
-                               change=changes.get(m.meter_id)))
+        out.append(
+            MeterPeriod(
+                meter=m,
+                previous=prev,
+                previous_date=prev_date,
+                current=cur,
+                current_date=cur_date,
+                change=changes.get(m.meter_id),
+            )
+        )
     return tuple(out), []
 
 
-def propose_bills(conn: Connection, ctx: Context, lines: Sequence[BillLine], as_of: date) -> dict[str, ProposedBill]:
+def propose_bills(
+    conn: Connection, ctx: Context, lines: Sequence[BillLine], as_of: date
+) -> dict[str, ProposedBill]:
     """The rated lines, plus each unit's pending adjustments and the late fees due at as_of."""
     proposed: dict[str, ProposedBill] = {}
     for ln in lines:
@@ -104,10 +131,22 @@ def propose_bills(conn: Connection, ctx: Context, lines: Sequence[BillLine], as_
         bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
         for a in adjustments:
             amount = repo.money(a.amount_fen)
-            bill.lines.append(BillLine(unit_id=unit_id, item=Item.ADJUSTMENT, quantity=None, amount=amount,
-                                       exact=amount, detail={"adjustment_id": a.id, "period": a.period,
-                                                             "item": a.item, "reason": a.reason,
-                                                             "recorded_on": a.recorded_on.isoformat()}))
+            bill.lines.append(
+                BillLine(
+                    unit_id=unit_id,
+                    item=Item.ADJUSTMENT,
+                    quantity=None,
+                    amount=amount,
+                    exact=amount,
+                    detail={
+                        "adjustment_id": a.id,
+                        "period": a.period,
+                        "item": a.item,
+                        "reason": a.reason,
+                        "recorded_on": a.recorded_on.isoformat(),
+                    },
+                )
+            )
             bill.adjustment_ids.append(a.id)
     policy = late_fee_policy(ctx.settings)
     for unit_id, ledger in load_ledgers(conn, as_of=as_of).items():
@@ -117,50 +156,118 @@ def propose_bills(conn: Connection, ctx: Context, lines: Sequence[BillLine], as_
         bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
         total = sum((c.to_charge for c in charges), ZERO)
         periods = {b.bill_id: str(b.period) for b in ledger.bills}
-        detail = {"as_of": as_of.isoformat(), "bills": [
-            {"bill_id": c.bill_id, "period": periods[c.bill_id], "fee": str(c.fee), "charged_before": str(c.charged),
-             "charged_now": str(c.to_charge), "days": c.days, "principal": str(c.principal),
-             "daily_rate": str(c.daily_rate), "cap": str(c.cap), "capped": c.capped, "accrued": str(c.accrued),
-             "stretches": [{"first": s.first.isoformat(), "last": s.last.isoformat(), "days": s.days,
-                            "unpaid": str(s.unpaid), "amount": str(s.amount)} for s in c.stretches]}
-            for c in charges]}
-        bill.lines.append(BillLine(unit_id=unit_id, item=Item.LATE_FEE, quantity=None, amount=total, exact=total,
-                                   detail=detail))
+        detail = {
+            "as_of": as_of.isoformat(),
+            "bills": [
+                {
+                    "bill_id": c.bill_id,
+                    "period": periods[c.bill_id],
+                    "fee": str(c.fee),
+                    "charged_before": str(c.charged),
+                    "charged_now": str(c.to_charge),
+                    "days": c.days,
+                    "principal": str(c.principal),
+                    "daily_rate": str(c.daily_rate),
+                    "cap": str(c.cap),
+                    "capped": c.capped,
+                    "accrued": str(c.accrued),
+                    "stretches": [
+                        {
+                            "first": s.first.isoformat(),
+                            "last": s.last.isoformat(),
+                            "days": s.days,
+                            "unpaid": str(s.unpaid),
+                            "amount": str(s.amount),
+                        }
+                        for s in c.stretches
+                    ],
+                }
+                for c in charges
+            ],
+        }
+        bill.lines.append(
+            BillLine(
+                unit_id=unit_id, item=Item.LATE_FEE, quantity=None, amount=total, exact=total, detail=detail
+            )
+        )
         bill.charges.extend((c.bill_id, c.to_charge, c.fee) for c in charges)
     for bill in proposed.values():
         bill.lines.sort(key=lambda ln: ITEM_ORDER.index(ln.item))
     return proposed
 
 
-def write_bills(conn: Connection, period: Period, as_of: date, tariff_label: str, rounding: str,
-                bills: Sequence[ProposedBill], ctx: Context) -> None:
+def write_bills(
+    conn: Connection,
+    period: Period,
+    as_of: date,
+    tariff_label: str,
+    rounding: str,
+    bills: Sequence[ProposedBill],
+    ctx: Context,
+) -> None:
     """Write the run, its bills and their lines in bulk, inside the caller's transaction."""
     total = sum((b.principal + b.late_fee for b in bills), ZERO)
-    run_id = int(conn.execute(insert(t.bill_runs).values(
-        period=str(period), as_of=as_of, tariff_version=tariff_label, rounding=rounding, bills=len(bills),
-        total_fen=to_fen(total), created_at=datetime.now())).inserted_primary_key[0])  # type: ignore[index]
+    run_id = int(
+        conn.execute(
+            insert(t.bill_runs).values(
+                period=str(period),
+                as_of=as_of,
+                tariff_version=tariff_label,
+                rounding=rounding,
+                bills=len(bills),
+                total_fen=to_fen(total),
+                created_at=datetime.now(),
+            )
+        ).inserted_primary_key[0]
+    )  # type: ignore[index]
     due = period.due_date(ctx.settings.due_day)
     first_id = repo.next_id(conn, t.bills)
     bill_rows, line_rows, charge_rows = [], [], []
     adjusted: list[tuple[int, int]] = []
     for offset, bill in enumerate(ctx.progress.track(bills, total=len(bills), description=f"issue {period}")):
         bill_id = first_id + offset
-        bill_rows.append({"id": bill_id, "run_id": run_id, "unit_id": bill.unit_id, "period": str(period),
-                          "issue_date": as_of, "due_date": due, "principal_fen": to_fen(bill.principal),
-                          "late_fee_fen": to_fen(bill.late_fee), "total_fen": to_fen(bill.principal + bill.late_fee)})
+        bill_rows.append(
+            {
+                "id": bill_id,
+                "run_id": run_id,
+                "unit_id": bill.unit_id,
+                "period": str(period),
+                "issue_date": as_of,
+                "due_date": due,
+                "principal_fen": to_fen(bill.principal),
+                "late_fee_fen": to_fen(bill.late_fee),
+                "total_fen": to_fen(bill.principal + bill.late_fee),
+            }
+        )
         for seq, ln in enumerate(bill.lines, start=1):
-            line_rows.append({"bill_id": bill_id, "seq": seq, "item": str(ln.item), "quantity": ln.quantity,
-                              "amount_fen": to_fen(ln.amount), "exact": ln.exact,
-                              "detail": repo.detail_json(ln.detail)})
-        charge_rows.extend({"bill_id": bill_id, "target_bill_id": target, "amount_fen": to_fen(amount),
-                            "accrued_fen": to_fen(fee)} for target, amount, fee in bill.charges)
+            line_rows.append(
+                {
+                    "bill_id": bill_id,
+                    "seq": seq,
+                    "item": str(ln.item),
+                    "quantity": ln.quantity,
+                    "amount_fen": to_fen(ln.amount),
+                    "exact": ln.exact,
+                    "detail": repo.detail_json(ln.detail),
+                }
+            )
+        charge_rows.extend(
+            {
+                "bill_id": bill_id,
+                "target_bill_id": target,
+                "amount_fen": to_fen(amount),
+                "accrued_fen": to_fen(fee),
+            }
+            for target, amount, fee in bill.charges
+        )
         adjusted.extend((a, bill_id) for a in bill.adjustment_ids)
     for table, rows in ((t.bills, bill_rows), (t.bill_lines, line_rows), (t.late_fee_charges, charge_rows)):
         for i in range(0, len(rows), 50000):
-            conn.execute(insert(table), rows[i:i + 50000])
+            conn.execute(insert(table), rows[i : i + 50000])
     for adjustment_id, bill_id in adjusted:
-        conn.execute(update(t.adjustments).where(t.adjustments.c.id == adjustment_id)
-                     .values(applied_bill_id=bill_id))
+        conn.execute(
+            update(t.adjustments).where(t.adjustments.c.id == adjustment_id).values(applied_bill_id=bill_id)
+        )
 
 
 def _summarise(result: StepResult, period: Period, proposed: Mapping[str, ProposedBill], lang: str) -> None:
@@ -172,8 +279,10 @@ def _summarise(result: StepResult, period: Period, proposed: Mapping[str, Propos
             lines += 1
     total = sum(by_item.values(), ZERO)
     en = lang.startswith("en")
-    result.say(f"{period}: {len(proposed)} {'bills' if en else '张账单'}, {lines} {'lines' if en else '行'}, "
-               f"{'total' if en else '合计'} {format_money(total)}")
+    result.say(
+        f"{period}: {len(proposed)} {'bills' if en else '张账单'}, {lines} {'lines' if en else '行'}, "
+        f"{'total' if en else '合计'} {format_money(total)}"
+    )
     for item in ITEM_ORDER:
         if str(item) in by_item:
             result.say(f"  {item!s:<20} {format_money(by_item[str(item)]):>14}")

@@ -46,8 +46,13 @@ def open_context(root: Path, *, lang: str | None = None, progress: Progress | No
     engine = make_engine(ws.database_url(settings))
     if not is_migrated(engine):
         migrate(engine)
-    return Context(workspace=ws, settings=settings, engine=engine, lang=lang or settings.language,
-                   progress=progress or NoProgress())
+    return Context(
+        workspace=ws,
+        settings=settings,
+        engine=engine,
+        lang=lang or settings.language,
+        progress=progress or NoProgress(),
+    )
 
 
 @dataclass
@@ -67,4 +72,3 @@ class StepResult:
 
     def say(self, text: str) -> None:
         self.messages.append(text)
-

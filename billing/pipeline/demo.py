@@ -62,43 +62,77 @@ def _steps(ctx: Context) -> list[tuple[Callable[[], StepResult], str]]:
     debit_day, return_day = date(2026, 11, 10), date(2026, 11, 12)
     return [
         (lambda: import_file(ctx, KINDS["units"], f / "units.csv", today=date(2026, 10, 1)), "import units"),
-        (lambda: import_file(ctx, KINDS["meters"], f / "meters.csv", today=date(2026, 10, 1)), "import meters"),
+        (
+            lambda: import_file(ctx, KINDS["meters"], f / "meters.csv", today=date(2026, 10, 1)),
+            "import meters",
+        ),
         (lambda: reading_sheets(ctx, FIRST), f"reading sheets {FIRST}"),
-        (lambda: import_file(ctx, KINDS["meter-changes"], f / "meter-changes.csv", today=date(2026, 11, 1)),
-         "import meter changes"),
-        (lambda: import_file(ctx, readings_kind(FIRST), f / f"readings-{FIRST}.csv", today=date(2026, 11, 2),
-                             scope=str(FIRST)), f"import readings {FIRST} (GBK, Chinese headers)"),
+        (
+            lambda: import_file(
+                ctx, KINDS["meter-changes"], f / "meter-changes.csv", today=date(2026, 11, 1)
+            ),
+            "import meter changes",
+        ),
+        (
+            lambda: import_file(
+                ctx,
+                readings_kind(FIRST),
+                f / f"readings-{FIRST}.csv",
+                today=date(2026, 11, 2),
+                scope=str(FIRST),
+            ),
+            f"import readings {FIRST} (GBK, Chinese headers)",
+        ),
         (lambda: issue_bills(ctx, FIRST, date(2026, 11, 3)), f"run {FIRST} as of 2026-11-03"),
         (lambda: export_bills(ctx, FIRST, out / f"bills-{FIRST}.csv"), f"export bills {FIRST}"),
         (lambda: make_debit(ctx, FIRST, BANK, debit_day), f"debit file {FIRST} ({BANK})"),
-        (lambda: _bank_answers(ctx, out / str(FIRST) / "debit", out / "bank" / f"return-{FIRST}.csv", return_day),
-         "the bank's return file (a few debits fail)"),
+        (
+            lambda: _bank_answers(
+                ctx, out / str(FIRST) / "debit", out / "bank" / f"return-{FIRST}.csv", return_day
+            ),
+            "the bank's return file (a few debits fail)",
+        ),
         (lambda: import_bank_return(ctx, out / "bank" / f"return-{FIRST}.csv", BANK), "import bank return"),
-        (lambda: import_file(ctx, KINDS["deposits"], f / "deposits-2026-11-20.csv", today=date(2026, 11, 20)),
-         "import counter deposits of 2026-11-20"),
-        (lambda: import_file(ctx, readings_kind(SECOND), f / f"readings-{SECOND}.csv", today=date(2026, 12, 2),
-                             scope=str(SECOND)), f"import readings {SECOND}"),
+        (
+            lambda: import_file(
+                ctx, KINDS["deposits"], f / "deposits-2026-11-20.csv", today=date(2026, 11, 20)
+            ),
+            "import counter deposits of 2026-11-20",
+        ),
+        (
+            lambda: import_file(
+                ctx,
+                readings_kind(SECOND),
+                f / f"readings-{SECOND}.csv",
+                today=date(2026, 12, 2),
+                scope=str(SECOND),
+            ),
+            f"import readings {SECOND}",
+        ),
         (lambda: issue_bills(ctx, SECOND, date(2026, 12, 3)), f"run {SECOND} as of 2026-12-03 (late fees)"),
         (lambda: export_bills(ctx, SECOND, out / f"bills-{SECOND}.csv"), f"export bills {SECOND}"),
-        (lambda: export_balances(ctx, date(2026, 12, 31), out / "balances-2026-12-31.csv"),
-         "export balances as of 2026-12-31"),
+        (
+            lambda: export_balances(ctx, date(2026, 12, 31), out / "balances-2026-12-31.csv"),
+            "export balances as of 2026-12-31",
+        ),
     ]
 
 
 def _bank_answers(ctx: Context, debit_dir: Path, answer: Path, on: date) -> StepResult:
     """Play the bank: read our generic-csv debit file, answer every row, fail a few."""
     result = StepResult()
+    rows: list[dict[str, str]] = []
+    for path in sorted(debit_dir.glob("*.csv")):
+        with open(path, encoding="utf-8") as fh:
+            rows.extend(csv.DictReader(fh))
     answer.parent.mkdir(parents=True, exist_ok=True)
     with open(answer, "w", encoding="utf-8", newline="") as out:
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["reference", "account", "amount", "status", "reason", "date"])
-        n = 0
-        for path in sorted(debit_dir.glob("*.csv")):
-            with open(path, encoding="utf-8") as fh:
-                for n, row in enumerate(csv.DictReader(fh), start=n + 1):
-                    why = next((reason for every, reason in FAILURES if n % every == 0), "")
-                    w.writerow([row["reference"], row["account"], row["amount"], "失败" if why else "成功", why,
-                                on.isoformat()])
+        for n, row in enumerate(rows, start=1):
+            why = next((reason for every, reason in FAILURES if n % every == 0), "")
+            status = "失败" if why else "成功"
+            w.writerow([row["reference"], row["account"], row["amount"], status, why, on.isoformat()])
     result.files.append(answer)
     result.say(str(answer))
     return result

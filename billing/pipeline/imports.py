@@ -8,6 +8,7 @@ again (same kind and scope) changes nothing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -67,8 +68,15 @@ def import_file(ctx: Context, kind: ImportKind, path: Path, *, today: date, scop
         if any(p.is_error for p in checked.problems):
             result.refused = True
             return result
-        import_id = repo.record_import(conn, kind=kind.name, scope=scope, file_name=path.name, sha256=sha,
-                                       rows=table.height, now=datetime.now())
+        import_id = repo.record_import(
+            conn,
+            kind=kind.name,
+            scope=scope,
+            file_name=path.name,
+            sha256=sha,
+            rows=table.height,
+            now=datetime.now(),
+        )
         result.say(f"{path}: {kind.write(conn, checked, import_id, today)}")
     return result
 
@@ -88,8 +96,11 @@ UNITS_KIND = ImportKind("units", UNITS, lambda conn, table: validate_units(table
 
 
 def _check_meters(conn: Connection, table: Table) -> Any:
-    context = MeterContext(units=repo.unit_ids(conn), meters=repo.load_meters(conn),
-                           with_readings=repo.meters_with_readings(conn))
+    context = MeterContext(
+        units=repo.unit_ids(conn),
+        meters=repo.load_meters(conn),
+        with_readings=repo.meters_with_readings(conn),
+    )
     return validate_meters(table, context)
 
 
@@ -110,8 +121,11 @@ def _check_meter_changes(conn: Connection, table: Table) -> Any:
     # period with readings. Its previous reading is the meter's last reading before that period.
     open_period = max(issued).next() if issued else repo.first_reading_period(conn) or Period(9999, 12)
     previous = repo.previous_readings(conn, open_period)
-    context = MeterChangeContext(meters=repo.load_meters(conn), issued=frozenset(issued),
-                                 previous={m: v for m, (v, _) in previous.items()})
+    context = MeterChangeContext(
+        meters=repo.load_meters(conn),
+        issued=frozenset(issued),
+        previous={m: v for m, (v, _) in previous.items()},
+    )
     return validate_meter_changes(table, context)
 
 
@@ -129,15 +143,21 @@ def readings_kind(period: Period) -> ImportKind:
     def check(conn: Connection, table: Table) -> Any:
         meters = repo.load_meters(conn)
         context = ReadingContext(
-            period=period, issued=str(period) in repo.issued_periods(conn), meters=meters,
-            previous=repo.previous_readings(conn, period), changes=repo.changes_in(conn, period),
-            average=trailing_average(repo.readings_history(conn, _trailing(period, 4)), meters, period))
+            period=period,
+            issued=str(period) in repo.issued_periods(conn),
+            meters=meters,
+            previous=repo.previous_readings(conn, period),
+            changes=repo.changes_in(conn, period),
+            average=trailing_average(repo.readings_history(conn, _trailing(period, 4)), meters, period),
+        )
         return validate_readings(table, context)
 
     def write(conn: Connection, checked: Any, import_id: int, today: date) -> str:
         frame = checked.frame
-        rows = [{"meter_id": m, "reading": Decimal(r), "read_date": d}
-                for m, r, d in frame.select("meter_id", "reading", "read_date").iter_rows()]
+        rows = [
+            {"meter_id": m, "reading": Decimal(r), "read_date": d}
+            for m, r, d in frame.select("meter_id", "reading", "read_date").iter_rows()
+        ]
         replaced = repo.replace_readings(conn, period, rows, import_id=import_id)
         note = f" ({replaced} replaced)" if replaced else ""
         return f"{len(rows)} readings for {period}{note}"
@@ -153,8 +173,9 @@ def _trailing(period: Period, n: int) -> list[Period]:
     return out
 
 
-def trailing_average(history: Mapping[str, Mapping[str, Decimal]], meters: Mapping[str, Meter],
-                     period: Period) -> dict[str, Decimal]:
+def trailing_average(
+    history: Mapping[str, Mapping[str, Decimal]], meters: Mapping[str, Meter], period: Period
+) -> dict[str, Decimal]:
     """Per meter, the mean consumption (× multiplier) of up to 3 months before `period`.
 
     Months where the register went down (a rollover or a replacement) are left out: the
@@ -166,8 +187,11 @@ def trailing_average(history: Mapping[str, Mapping[str, Decimal]], meters: Mappi
         meter = meters.get(meter_id)
         if meter is None:
             continue
-        used = [values[str(b)] - values[str(a)] for a, b in zip(months, months[1:], strict=False)
-                if str(a) in values and str(b) in values and values[str(b)] >= values[str(a)]]
+        used = [
+            values[str(b)] - values[str(a)]
+            for a, b in itertools.pairwise(months)
+            if str(a) in values and str(b) in values and values[str(b)] >= values[str(a)]
+        ]
         if used:
             out[meter_id] = sum(used, Decimal(0)) * meter.multiplier / len(used)
     return out
@@ -184,8 +208,18 @@ def _check_deposits(conn: Connection, table: Table) -> Any:
 
 
 def _write_deposits(conn: Connection, checked: Any, import_id: int, today: date) -> str:
-    rows = [{"unit_id": d.unit_id, "pay_date": d.pay_date, "amount_fen": to_fen(d.amount), "method": str(d.method),
-             "payer": d.payer, "slip_no": d.slip_no, "import_id": import_id} for d in checked.records]
+    rows = [
+        {
+            "unit_id": d.unit_id,
+            "pay_date": d.pay_date,
+            "amount_fen": to_fen(d.amount),
+            "method": str(d.method),
+            "payer": d.payer,
+            "slip_no": d.slip_no,
+            "import_id": import_id,
+        }
+        for d in checked.records
+    ]
     if rows:
         conn.execute(insert(t.payments), rows)
     total = sum((d.amount for d in checked.records), Decimal(0))
@@ -194,4 +228,6 @@ def _write_deposits(conn: Connection, checked: Any, import_id: int, today: date)
 
 DEPOSITS_KIND = ImportKind("deposits", DEPOSITS, _check_deposits, _write_deposits)
 
-KINDS: Mapping[str, ImportKind] = {k.name: k for k in (UNITS_KIND, METERS_KIND, METER_CHANGES_KIND, DEPOSITS_KIND)}
+KINDS: Mapping[str, ImportKind] = {
+    k.name: k for k in (UNITS_KIND, METERS_KIND, METER_CHANGES_KIND, DEPOSITS_KIND)
+}

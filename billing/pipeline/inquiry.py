@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -18,16 +16,27 @@ from billing.store.locks import exclusive
 ADJUSTABLE = tuple(str(i) for i in Item if i not in (Item.ADJUSTMENT,))
 
 
-def adjust(ctx: Context, unit_id: str, period: Period, *, item: str, amount: Decimal, reason: str,
-           as_of: date) -> StepResult:
+def adjust(
+    ctx: Context, unit_id: str, period: Period, *, item: str, amount: Decimal, reason: str, as_of: date
+) -> StepResult:
     """Record a correction of the bill of `period`; it is charged (or credited) on the unit's next bill."""
     result = StepResult()
     if item not in ADJUSTABLE:
-        result.problems.append(Problem.error("BAD_CHOICE", unit=unit_id, column="--item", value=item,
-                                             expected="/".join(ADJUSTABLE)))
+        result.problems.append(
+            Problem.error(
+                "BAD_CHOICE", unit=unit_id, column="--item", value=item, expected="/".join(ADJUSTABLE)
+            )
+        )
     if amount == 0 or round_money(amount) != amount:
-        result.problems.append(Problem.error("OUT_OF_RANGE", unit=unit_id, column="--amount", value=amount,
-                                             expected="≠ 0, at most 2 decimals"))
+        result.problems.append(
+            Problem.error(
+                "OUT_OF_RANGE",
+                unit=unit_id,
+                column="--amount",
+                value=amount,
+                expected="≠ 0, at most 2 decimals",
+            )
+        )
     if not reason.strip():
         result.problems.append(Problem.error("MISSING_VALUE", unit=unit_id, column="--reason"))
     if result.problems:
@@ -37,11 +46,20 @@ def adjust(ctx: Context, unit_id: str, period: Period, *, item: str, amount: Dec
         if repo.bill_of(conn, unit_id, period) is None:
             result.problems.append(Problem.error("NO_BILL", unit=unit_id, unit_id=unit_id, period=period))
             return result
-        adjustment_id = repo.add_adjustment(conn, unit_id=unit_id, period=period, item=item, amount=amount,
-                                            reason=reason.strip(), recorded_on=as_of)
+        adjustment_id = repo.add_adjustment(
+            conn,
+            unit_id=unit_id,
+            period=period,
+            item=item,
+            amount=amount,
+            reason=reason.strip(),
+            recorded_on=as_of,
+        )
     en = ctx.lang.startswith("en")
-    result.say(f"{'adjustment' if en else '调整'} #{adjustment_id}: {unit_id} {period} {item} {format_money(amount)}"
-               f" — {'on the next bill' if en else '计入下一期账单'}")
+    result.say(
+        f"{'adjustment' if en else '调整'} #{adjustment_id}: {unit_id} {period} {item} {format_money(amount)}"
+        f" — {'on the next bill' if en else '计入下一期账单'}"
+    )
     return result
 
 
@@ -50,50 +68,8 @@ def adjustment_history(ctx: Context, unit_id: str | None) -> StepResult:
     with ctx.engine.connect() as conn:
         for a in repo.adjustments_of(conn, unit_id):
             state = f"bill #{a.applied_bill_id}" if a.applied_bill_id else "pending"
-            result.say(f"#{a.id} {a.recorded_on} {a.unit_id} {a.period} {a.item} "
-                       f"{format_money(repo.money(a.amount_fen))} [{state}] {a.reason}")
+            result.say(
+                f"#{a.id} {a.recorded_on} {a.unit_id} {a.period} {a.item} "
+                f"{format_money(repo.money(a.amount_fen))} [{state}] {a.reason}"
+            )
     return result
-
-
-def explain(ctx: Context, unit_id: str, period: Period) -> StepResult:
-    """Every line of the bill with the inputs and the formula behind it."""
-    result = StepResult()
-    with ctx.engine.connect() as conn:
-        bill = repo.bill_of(conn, unit_id, period)
-        if bill is None:
-            result.problems.append(Problem.error("NO_BILL", unit=unit_id, unit_id=unit_id, period=period))
-            return result
-        lines = repo.lines_of_bill(conn, bill.id)
-        run = repo.run_of(conn, period)
-    en = ctx.lang.startswith("en")
-    result.say(f"{unit_id} {period}: {'issued' if en else '出账'} {bill.issue_date}, "
-               f"{'due' if en else '缴费期限'} {bill.due_date}, {'tariff' if en else '价格版本'} "
-               f"{run.tariff_version}, {'rounding' if en else '舍入'} {run.rounding}")
-    for ln in lines:
-        qty = "" if ln.quantity is None else f" × {ln.quantity}"
-        result.say(f"{ln.item}{qty}: {format_money(repo.money(ln.amount_fen))}  "
-                   f"({'exact' if en else '精确值'} {ln.exact})")
-        result.messages.extend("    " + text for text in _describe(json.loads(ln.detail)))
-    result.say(f"{'total' if en else '合计'}: {format_money(repo.money(bill.total_fen))}")
-    return result
-
-
-def _describe(value: object, depth: int = 0) -> Iterator[str]:
-    """The working of a line, one fact per line, nested lists indented."""
-    pad = "  " * depth
-    if isinstance(value, dict):
-        for key, v in value.items():
-            if isinstance(v, dict | list):
-                yield f"{pad}{key}:"
-                yield from _describe(v, depth + 1)
-            else:
-                yield f"{pad}{key}: {v}"
-    elif isinstance(value, list):
-        for i, v in enumerate(value, start=1):
-            if isinstance(v, dict | list):
-                yield f"{pad}[{i}]"
-                yield from _describe(v, depth + 1)
-            else:
-                yield f"{pad}- {v}"
-    else:
-        yield f"{pad}{value}"

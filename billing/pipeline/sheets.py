@@ -27,15 +27,30 @@ def reading_sheets(ctx: Context, period: Period) -> StepResult:
         by_building[home[m.meter_id]].append(m)
     out_dir = ctx.workspace.out_dir / str(period) / "sheets"
     for building in sorted(by_building):
+
         def order(m: Meter) -> tuple[int, int, str, str, str]:
             u = units.get(m.unit_id or "")
-            return (0 if m.scope is Scope.UNIT else 1 if m.scope is Scope.COMMON else 2,
-                    u.floor or 0 if u else 0, m.unit_id or "", str(m.utility), m.meter_id)
+            return (
+                0 if m.scope is Scope.UNIT else 1 if m.scope is Scope.COMMON else 2,
+                u.floor or 0 if u else 0,
+                m.unit_id or "",
+                str(m.utility),
+                m.meter_id,
+            )
 
-        rows = [SheetRow(meter_id=m.meter_id, unit_id=m.unit_id or "", floor=units[m.unit_id].floor
-                         if m.unit_id in units else None, utility=str(m.utility), scope=str(m.scope),
-                         multiplier=m.multiplier, previous=previous[m.meter_id][0],
-                         previous_date=previous[m.meter_id][1]) for m in sorted(by_building[building], key=order)]
+        rows = [
+            SheetRow(
+                meter_id=m.meter_id,
+                unit_id=m.unit_id or "",
+                floor=units[m.unit_id].floor if m.unit_id in units else None,
+                utility=str(m.utility),
+                scope=str(m.scope),
+                multiplier=m.multiplier,
+                previous=previous[m.meter_id][0],
+                previous_date=previous[m.meter_id][1],
+            )
+            for m in sorted(by_building[building], key=order)
+        ]
         path = write_sheet(out_dir / f"{building}.xlsx", f"{building} {period}", rows)
         result.files.append(path)
         result.say(f"{path}: {len(rows)}")
