@@ -1,0 +1,1 @@
+"""Tests of billing.ingest: files → tables of text with their lines."""
