@@ -1,0 +1,281 @@
+"""The readings file of one period: one reading per meter.
+
+Built for a million rows: the column checks are polars expressions; the consumption of the
+ordinary row (no meter change, reading ≥ previous, whole multiplier) is computed in polars'
+exact Decimal; only the rows where the reading went down, the meter was changed, or the numbers
+need more than polars' fixed scale go through `meter_consumption`, one by one. The valid
+readings come back as a frame (`ValidatedReadings.frame`); `records` turns it into `Reading`s
+when a caller wants objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import polars as pl
+
+from billing.domain.consumption import meter_consumption
+from billing.domain.period import Period
+from billing.domain.problem import Problem, Severity, has_errors
+from billing.domain.records import Meter, MeterChange, MeterPeriod, Reading
+from billing.ingest.table import LINE, Table
+from billing.validate.checks import Checks, Number, canonical, date_value, is_date, member, present
+
+SPIKE_FACTOR = 5
+_READING = Number("reading", max_int=12, max_frac=6)
+_SCALE = _READING.max_frac
+_DECIMAL = pl.Decimal(38, _SCALE)
+_SHOWN = Decimal("0.001")  # how an average is shown in a message
+
+FRAME_SCHEMA = {"meter_id": pl.String, "reading": pl.String, "read_date": pl.Date, LINE: pl.Int64}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadingContext:
+    """What the database knows when the readings of `period` come in.
+
+    - `issued`: the period is already billed (PERIOD_ISSUED: nothing is checked or imported);
+    - `meters`: every stored meter (an unknown meter_id is UNKNOWN_METER);
+    - `previous`: per meter, its last reading before `period` and that reading's date; a meter
+      missing here starts from its `initial_reading`;
+    - `changes`: the meter change in `period`, per meter;
+    - `average`: per meter, its trailing 3-month average consumption (× multiplier); a meter
+      missing here, or with 0, has no history and is not checked for a spike.
+    """
+
+    period: Period
+    issued: bool = False
+    meters: Mapping[str, Meter] = field(default_factory=dict)
+    previous: Mapping[str, tuple[Decimal, date | None]] = field(default_factory=dict)
+    changes: Mapping[str, MeterChange] = field(default_factory=dict)
+    average: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ValidatedReadings:
+    """The outcome of validating a readings file.
+
+    `frame` holds the readings without an error, in file order: `meter_id` (String), `reading`
+    (String: the canonical decimal text, e.g. "310.8"; `Decimal(text)` is exact), `read_date`
+    (Date, null when not given) and `_line` (Int64). It is the fast way to store a million
+    readings; `records` builds the `Reading` objects from it (each time it is called).
+    """
+
+    file: str
+    period: Period
+    frame: pl.DataFrame
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.problems)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.is_error)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if not p.is_error)
+
+    @property
+    def records(self) -> tuple[Reading, ...]:
+        return tuple(
+            Reading(meter_id=m, period=self.period, reading=Decimal(r), read_date=d)
+            for m, r, d in self.frame.select("meter_id", "reading", "read_date").iter_rows()
+        )
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        return tuple(self.frame.get_column(LINE).to_list())
+
+
+def validate_readings(table: Table, context: ReadingContext) -> ValidatedReadings:
+    """Every problem of every row of a readings file for `context.period`, and its valid readings.
+
+    meter_id a known meter, once in the file; reading a number ≥ 0; read_date a date (a warning
+    when it is outside the period and the month after it). Against the previous reading:
+    a decrease is READING_DECREASED, or the warning ROLLOVER when the meter's digits allow it; a
+    meter change of the period is rated through it (CONTRACT §3). A consumption over 5 × the
+    meter's trailing 3-month average is the warning CONSUMPTION_SPIKE.
+    """
+    period = context.period
+    empty = pl.DataFrame(schema=FRAME_SCHEMA)
+    if not table.ok:
+        return ValidatedReadings(file=table.file, period=period, frame=empty, problems=table.problems)
+    if context.issued:
+        problem = Problem.error("PERIOD_ISSUED", file=table.file, period=period)
+        return ValidatedReadings(file=table.file, period=period, frame=empty, problems=(problem,))
+
+    c = Checks(table)
+    c.prepare(_READING)
+    c.frame = _with_history(c.frame, context)
+    known = pl.col("_known")
+
+    c.required("meter_id")
+    c.add(present("meter_id") & ~known, "UNKNOWN_METER", meter_id=pl.col("meter_id"))
+    c.unique([pl.col("meter_id")], key=pl.col("meter_id"))
+    c.required("reading")
+    c.number(_READING, minimum="0")
+    c.date("read_date")
+    read_date = pl.col("read_date").str.to_date("%Y-%m-%d", strict=False)
+    near = read_date.is_between(period.first_day, period.next().last_day)
+    c.warn(
+        is_date("read_date") & ~near, "READING_DATE_OUTSIDE", value=pl.col("read_date"), period=str(period)
+    )
+    checked, good = c.run()
+
+    good = good.with_columns(
+        _READING.canonical.alias("_text"),
+        _READING.value.alias("_value"),
+        date_value("read_date").alias("_date"),
+    )
+    # The rows the vectorised rule cannot settle exactly go through meter_consumption.
+    one_by_one = (
+        pl.col("_changed")
+        | (pl.col("_value") < pl.col("_previous"))
+        | pl.col("_previous").is_null()
+        | pl.col("_multiplier").is_null()
+    )
+    slow = good.filter(one_by_one)
+    fast = good.filter(~one_by_one)
+
+    problems: list[Problem] = list(checked)
+    refused = _consumption_one_by_one(slow, context, table.file, problems)
+    _spikes(fast, context, table.file, problems)
+
+    kept = good.filter(~pl.col(LINE).is_in(pl.Series(refused, dtype=pl.Int64).implode())) if refused else good
+    frame = kept.sort(LINE).select(
+        pl.col("meter_id"), pl.col("_text").alias("reading"), pl.col("_date").alias("read_date"), pl.col(LINE)
+    )
+    problems.sort(key=lambda p: p.line or 0)  # stable: within a line, the order found
+    return ValidatedReadings(file=table.file, period=period, frame=frame, problems=tuple(problems))
+
+
+def _with_history(frame: pl.DataFrame, context: ReadingContext) -> pl.DataFrame:
+    """Per row: `_known`, `_changed`, `_previous` (Decimal; null when the fast path cannot hold it
+    exactly, or the meter has no stored reading), `_multiplier` (Int64, null when not whole) and
+    the average as `_avg_low`, `_avg_cut`, `_avg_positive` (see `_spikes`).
+
+    Built from the context's mappings column by column (keys and values straight into series),
+    not by looking each row up: a million rows take a fraction of a second.
+    """
+    meters, previous, average = context.meters, context.previous, context.average
+    strings = {"meter_id": pl.String}
+    # nearly every multiplier is 1: only the others are joined
+    other = [(m, str(meter.multiplier)) for m, meter in meters.items() if meter.multiplier != 1]
+    multipliers = pl.DataFrame(
+        {"meter_id": [m for m, _ in other], "_mult_text": [t for _, t in other]},
+        schema={**strings, "_mult_text": pl.String},
+    )
+    prev = pl.DataFrame(
+        {"meter_id": list(previous), "_prev_text": [str(v[0]) for v in previous.values()]},
+        schema={**strings, "_prev_text": pl.String},
+    )
+    # str() of a Decimal uses an exponent for very small values; those few get the long form
+    avg_texts = [str(v) for v in average.values()]
+    avg_texts = [
+        t if "E" not in t else format(v, "f") for t, v in zip(avg_texts, average.values(), strict=True)
+    ]
+    avg = pl.DataFrame(
+        {"meter_id": list(average), "_avg_text": avg_texts}, schema={**strings, "_avg_text": pl.String}
+    )
+
+    joined = (
+        frame.join(prev, on="meter_id", how="left", maintain_order="left")
+        .join(avg, on="meter_id", how="left", maintain_order="left")
+        .join(multipliers, on="meter_id", how="left", maintain_order="left")
+        .with_columns(
+            member(pl.col("meter_id"), meters).fill_null(False).alias("_known"),
+            pl.col("_mult_text").fill_null("1"),
+        )
+    )
+    return joined.with_columns(
+        member(pl.col("meter_id"), context.changes).fill_null(False).alias("_changed"),
+        # exact only within the scale: a finer stored value takes the one-by-one path (null here)
+        pl.when(pl.col("_prev_text").str.contains(rf"^[0-9]{{1,20}}(\.[0-9]{{0,{_SCALE}}})?$"))
+        .then(pl.col("_prev_text").cast(_DECIMAL, strict=False))
+        .alias("_previous"),
+        pl.when(pl.col("_mult_text").str.contains(r"^[0-9]{1,9}(\.0*)?$"))
+        .then(pl.col("_mult_text").str.extract(r"^([0-9]+)", 1).cast(pl.Int64))
+        .alias("_multiplier"),
+        # the average cut to the scale, and whether digits were cut: see _spikes
+        pl.col("_avg_text")
+        .str.extract(rf"^([0-9]*(\.[0-9]{{0,{_SCALE}}})?)", 1)
+        .cast(_DECIMAL, strict=False)
+        .alias("_avg_low"),
+        pl.col("_avg_text")
+        .str.contains(rf"^[0-9]*\.[0-9]{{{_SCALE}}}[0-9]*[1-9]")
+        .fill_null(False)
+        .alias("_avg_cut"),
+        pl.col("_avg_text").str.contains(r"^[0-9.]*[1-9]").fill_null(False).alias("_avg_positive"),
+    ).drop("_prev_text", "_mult_text", "_avg_text")
+
+
+def _consumption_one_by_one(
+    slow: pl.DataFrame, context: ReadingContext, file: str, out: list[Problem]
+) -> list[int]:
+    """meter_consumption for each row; its problem located at the row; returns the refused lines."""
+    refused: list[int] = []
+    for meter_id, text, day, line in slow.select("meter_id", "_text", "_date", LINE).iter_rows():
+        meter = context.meters[meter_id]
+        prev = context.previous.get(meter_id)
+        previous, previous_date = prev if prev is not None else (meter.initial_reading, None)
+        result = meter_consumption(
+            MeterPeriod(
+                meter=meter,
+                previous=previous,
+                previous_date=previous_date,
+                current=Decimal(text),
+                current_date=day,
+                change=context.changes.get(meter_id),
+            )
+        )
+        if result.problem is not None:
+            out.append(dataclasses.replace(result.problem, file=file, line=line))
+            if result.problem.is_error:
+                refused.append(line)
+        if result.quantity is not None:
+            average = context.average.get(meter_id)
+            if average is not None and average > 0 and result.quantity > SPIKE_FACTOR * average:
+                out.append(_spike(meter_id, result.quantity, average, file, line))
+    return refused
+
+
+def _spikes(fast: pl.DataFrame, context: ReadingContext, file: str, out: list[Problem]) -> None:
+    """CONSUMPTION_SPIKE, exactly: with low = the average cut to the scale and high = low + one unit
+    of the scale when digits were cut, consumption > 5 × high is a spike and ≤ 5 × low is not;
+    only a consumption in between (rare) is compared in Python against the full average."""
+    consumption = (pl.col("_value") - pl.col("_previous")) * pl.col("_multiplier")
+    unit = pl.lit(Decimal(1).scaleb(-_SCALE)).cast(_DECIMAL)
+    low = pl.col("_avg_low") * SPIKE_FACTOR
+    high = (
+        pl.col("_avg_low") + pl.when(pl.col("_avg_cut")).then(unit).otherwise(pl.lit(0).cast(_DECIMAL))
+    ) * SPIKE_FACTOR
+    candidates = fast.filter(pl.col("_avg_positive") & (consumption > low)).select(
+        "meter_id", consumption.cast(pl.String).alias("consumption"), (consumption > high).alias("sure"), LINE
+    )
+    for meter_id, quantity, sure, line in candidates.iter_rows():
+        used = Decimal(quantity)
+        average = context.average[meter_id]
+        if sure or used > SPIKE_FACTOR * average:
+            out.append(_spike(meter_id, used, average, file, line))
+
+
+def _spike(meter_id: str, consumption: Decimal, average: Decimal, file: str, line: int) -> Problem:
+    shown = average.quantize(_SHOWN, rounding=ROUND_HALF_UP)  # canonical() drops the padding zeros
+    return Problem(
+        code="CONSUMPTION_SPIKE",
+        params=(
+            ("meter_id", meter_id),
+            ("consumption", canonical(consumption)),
+            ("average", canonical(shown)),
+        ),
+        file=file,
+        line=line,
+        severity=Severity.WARNING,
+    )

@@ -1,0 +1,1 @@
+"""Tests of billing.validate: rows → records and every problem of every row."""
