@@ -157,8 +157,8 @@ def validate_readings(table: Table, context: ReadingContext) -> ValidatedReading
 
 
 def _with_history(frame: pl.DataFrame, context: ReadingContext) -> pl.DataFrame:
-    """Per row: `_known`, `_changed`, `_previous` (Decimal; null when the fast path cannot hold it
-    exactly, or the meter has no stored reading), `_multiplier` (Int64, null when not whole) and
+    """Per row: `_known`, `_changed`, `_previous` (Decimal: the stored reading, else the initial
+    reading; null when the fast path cannot hold it exactly), `_multiplier` (Int64, null when not whole) and
     the average as `_avg_low`, `_avg_cut`, `_avg_positive` (see `_spikes`).
 
     Built from the context's mappings column by column (keys and values straight into series),
@@ -172,8 +172,19 @@ def _with_history(frame: pl.DataFrame, context: ReadingContext) -> pl.DataFrame:
         {"meter_id": [m for m, _ in other], "_mult_text": [t for _, t in other]},
         schema={**strings, "_mult_text": pl.String},
     )
+    # A meter without a stored reading starts from its initial reading (the first period of all).
+    # Skipped when every meter seems to have one: a row missing here still gets its initial
+    # reading on the one-by-one path, so this only saves time.
+    first = (
+        [(m, str(meter.initial_reading)) for m, meter in meters.items() if m not in previous]
+        if len(previous) < len(meters)
+        else []
+    )
     prev = pl.DataFrame(
-        {"meter_id": list(previous), "_prev_text": [str(v[0]) for v in previous.values()]},
+        {
+            "meter_id": list(previous) + [m for m, _ in first],
+            "_prev_text": [str(v[0]) for v in previous.values()] + [t for _, t in first],
+        },
         schema={**strings, "_prev_text": pl.String},
     )
     # str() of a Decimal uses an exponent for very small values; those few get the long form

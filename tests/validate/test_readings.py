@@ -103,6 +103,14 @@ def test_without_a_stored_reading_the_initial_reading_is_the_previous(tmp_path: 
     assert found(v.problems) == [(2, "READING_DECREASED")]
 
 
+def test_initial_reading_also_when_previous_holds_other_meters(tmp_path: Path) -> None:
+    # as many stored readings as meters, but not W-2's: W-2 still starts from its initial 300
+    meters = {"W-1": meter("W-1"), "W-2": meter("W-2", initial="300")}
+    previous = {"W-1": (D(1), None), "OLD": (D(1), None)}
+    v = run(tmp_path, "meter_id,reading\nW-1,2\nW-2,299\n", context(meters=meters, previous=previous))
+    assert found(v.problems) == [(3, "READING_DECREASED")]
+
+
 def test_a_meter_change_rates_through_the_change(tmp_path: Path) -> None:
     # previous 400; old meter ended at 418, the new one started at 0 and reads 12:
     # (418 − 400) + (12 − 0) = 30; the reading 12 < 400 is not a decrease
