@@ -65,6 +65,10 @@ class StepResult:
     refused: bool = False
 
     @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
     def exit_code(self) -> int:
         if self.refused or any(p.is_error for p in self.problems):
             return 2
