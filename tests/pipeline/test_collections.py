@@ -11,7 +11,7 @@ from pathlib import Path
 from billing.pipeline.collections import import_bank_return, make_debit
 from billing.pipeline.context import Context
 from billing.pipeline.exports import unit_balances
-from tests.pipeline.estate import OCT, ok, october, use_estate_config
+from tests.pipeline.estate import OCT, october, ok, use_estate_config
 
 # October's bills (tests/pipeline/test_billrun.py): 1-101 70.00 + 102.54 + 7.91 + 42.55 + 209.00
 # = 432.00; 1-201 25.00 + 42.97 + 7.91 + 42.54 + 148.32 = 266.74; SH-01 152.00 + 369.00 + 4.99
