@@ -314,3 +314,16 @@ def sheet(period: str) -> None:
 
     p = _period(period)
     _run(lambda ctx: reading_sheets(ctx, p))
+
+
+@app.command()
+def notices(
+    period: str,
+    unit: Annotated[str | None, typer.Option("--unit", help="one unit's notice alone")] = None,
+    layout: Annotated[str, typer.Option("--layout", help="a4-2 (two per page, default) or a4-1")] = "a4-2",
+) -> None:
+    """Payment notices of period P: out/P/notices/<building>.pdf, in floor/room order."""
+    from billing.pipeline.notices import make_notices
+
+    p = _period(period)
+    _run(lambda ctx: make_notices(ctx, p, unit_id=unit, layout=layout))

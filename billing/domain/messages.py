@@ -69,6 +69,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ALREADY_ISSUED": ("账期 {period} 已出账（{count} 张账单），本次未出任何账单",
                        "period {period} is already issued ({count} bills); nothing issued"),
     "UNIT_FAILED": ("计费失败：{reason}", "rating failed: {reason}"),
+    "NOT_ISSUED": ("账期 {period} 尚未出账", "period {period} has no bills yet"),
     "NO_BILL": ("房号 {unit_id} 在 {period} 没有账单", "unit {unit_id} has no bill for {period}"),
     "BAD_ITEM": ("费用项目无效：{value}", "not a fee item: {value}"),
     # payments and banks
@@ -88,6 +89,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "VALUE_CUT": ("“{column}”的值“{value}”超过 {width} 字节，截为“{cut}”",
                   "'{column}' value '{value}' is longer than {width} bytes, cut to '{cut}'"),
     "BAD_RECORD": ("记录格式不符：{reason}", "malformed record: {reason}"),
+    # arrears, reports, journal
+    "NOTHING_OVERDUE": ("截至 {as_of} 没有逾期欠费的房号", "no unit has an overdue balance as of {as_of}"),
+    "PERIOD_NOT_ISSUED": ("账期 {period} 尚未出账", "period {period} has not been issued"),
+    "NO_READINGS": ("账期 {period} 没有抄表读数", "period {period} has no meter readings"),
+    "BALANCE_INCOMPLETE": ("总表 {meter_id}：{missing} 缺少 {period} 的读数或读数有误，未计算平衡",
+                           "master meter {meter_id}: {missing} has no valid reading for {period}; not balanced"),
+    "LOSS_RATE_HIGH": ("总表 {meter_id} 损耗率 {rate} 超过 {limit}", "master meter {meter_id} loses {rate}, over {limit}"),
+    "LOSS_NEGATIVE": ("总表 {meter_id} 用量小于下级表合计（损耗 {loss}）",
+                      "master meter {meter_id} is below the meters under it (loss {loss})"),
+    "DATE_RANGE": ("起始日期 {first} 晚于结束日期 {last}", "the first date {first} is after the last {last}"),
+    "NO_RECEIPTS": ("{day} 没有收款", "no receipts on {day}"),
+    "UNBALANCED_VOUCHER": ("凭证 {voucher} 借贷不平：借 {debit}，贷 {credit}",
+                           "voucher {voucher} does not balance: debit {debit}, credit {credit}"),
     "BAD_DATE_FORMAT": ("“{column}”不是 {format} 格式的日期：{value}", "'{column}' is not a date in {format}: {value}"),
     # notices
     "GLYPH_MISSING": ("通知单字体缺少字符“{chars}”，打印可能显示为方框或换用其他字体",
@@ -96,4 +110,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "the notices of building {building} could not be rendered: {reason}"),
     # config
     "CONFIG": ("{key}：{expected}", "{key}: {expected}"),
+    # scheduled jobs
+    "JOB_FAILED": ("任务出错：{reason}", "the job failed: {reason}"),
+    "INBOX_NO_PERIOD": ("读数文件名中没有账期（YYYY-MM），无法导入", "a readings file needs its period (YYYY-MM) in its name"),
+    "INBOX_NO_BANK": ("回盘文件应放在 inbox/returns/<银行格式>/ 下", "a return file belongs in inbox/returns/<bank>/"),
 }

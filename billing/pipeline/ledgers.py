@@ -33,10 +33,10 @@ def late_fee_policy(settings: Settings) -> LateFeePolicy:
 
 
 def load_ledgers(
-    conn: Connection, *, as_of: date, unit_ids: Iterable[str] | None = None
+    conn: Connection, *, as_of: date, unit_ids: Iterable[str] | None = None, building: str | None = None
 ) -> dict[str, UnitLedger]:
     """Bills issued on or before `as_of` (C_b counting the charges made by such bills) and
-    payments dated on or before it, per unit."""
+    payments dated on or before it, per unit; of one building's units when `building` is given."""
     carrier = t.bills.alias("carrier")
     charged = (
         select(t.late_fee_charges.c.target_bill_id, func.sum(t.late_fee_charges.c.amount_fen).label("fen"))
@@ -65,6 +65,10 @@ def load_ledgers(
         .where(t.payments.c.pay_date <= as_of)
         .order_by(t.payments.c.unit_id, t.payments.c.pay_date, t.payments.c.id)
     )
+    if building is not None:
+        in_building = select(t.units.c.unit_id).where(t.units.c.building == building)
+        qb = qb.where(t.bills.c.unit_id.in_(in_building))
+        qp = qp.where(t.payments.c.unit_id.in_(in_building))
     wanted = set(unit_ids) if unit_ids is not None else None
     out: dict[str, UnitLedger] = defaultdict(UnitLedger)
     for r in conn.execute(qb):
