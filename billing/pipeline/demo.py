@@ -19,6 +19,7 @@ from billing.pipeline.collections import import_bank_return, make_debit
 from billing.pipeline.context import Context, StepResult, open_context
 from billing.pipeline.exports import export_balances, export_bills
 from billing.pipeline.imports import KINDS, import_file, readings_kind
+from billing.pipeline.notices import make_notices
 from billing.pipeline.sheets import reading_sheets
 from billing.pipeline.workspace import init_workspace
 
@@ -84,6 +85,7 @@ def _steps(ctx: Context) -> list[tuple[Callable[[], StepResult], str]]:
             f"import readings {FIRST} (GBK, Chinese headers)",
         ),
         (lambda: issue_bills(ctx, FIRST, date(2026, 11, 3)), f"run {FIRST} as of 2026-11-03"),
+        (lambda: make_notices(ctx, FIRST), f"payment notices {FIRST}"),
         (lambda: export_bills(ctx, FIRST, out / f"bills-{FIRST}.csv"), f"export bills {FIRST}"),
         (lambda: make_debit(ctx, FIRST, BANK, debit_day), f"debit file {FIRST} ({BANK})"),
         (
@@ -110,6 +112,7 @@ def _steps(ctx: Context) -> list[tuple[Callable[[], StepResult], str]]:
             f"import readings {SECOND}",
         ),
         (lambda: issue_bills(ctx, SECOND, date(2026, 12, 3)), f"run {SECOND} as of 2026-12-03 (late fees)"),
+        (lambda: make_notices(ctx, SECOND), f"payment notices {SECOND}"),
         (lambda: export_bills(ctx, SECOND, out / f"bills-{SECOND}.csv"), f"export bills {SECOND}"),
         (
             lambda: export_balances(ctx, date(2026, 12, 31), out / "balances-2026-12-31.csv"),

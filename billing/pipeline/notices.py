@@ -83,7 +83,7 @@ def make_notices(
     result.problems.extend(done.problems)
     result.files.extend(done.files)
     en = ctx.lang.startswith("en")
-    for path in done.files:
+    for path in sorted(done.files):
         result.say(str(path))
     if done.skipped:
         result.say(f"{len(done.skipped)} {'files unchanged, kept' if en else '个文件内容未变，保留原文件'}")
