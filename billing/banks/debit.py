@@ -33,7 +33,7 @@ from billing.banks.text import bulk, byte_len, codec, fit
 from billing.domain.money import FEN
 from billing.domain.problem import Problem, has_errors
 
-_SAFE_BATCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+_SAFE_BATCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

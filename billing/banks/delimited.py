@@ -36,7 +36,7 @@ def records(text: str, ff: FileFormat) -> list[tuple[int, list[str]]] | list[tup
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=ff.delimiter, strict=False)
         start = 1
         for row in reader:
-            if any(v.strip() for v in row):
+            if row and (row[0].strip() or any(v.strip() for v in row)):
                 out.append((start, row))
             start = reader.line_num + 1
         return out

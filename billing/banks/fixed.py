@@ -70,3 +70,29 @@ def splitter(fields: Sequence[Field], ff: FileFormat) -> Splitter:
         return values
 
     return split
+
+
+def columns(
+    lines: Sequence[bytes], fields: Sequence[Field], ff: FileFormat, wanted: Sequence[int]
+) -> dict[int, list[str]] | None:
+    """The stripped text of the wanted fields over all lines, in bulk; None when any line is
+    not exactly as wide as the record or does not decode (the caller then goes line by line)."""
+    width = sum(f.width or 0 for f in fields)
+    if set(map(len, lines)) != {width}:
+        return None
+    unpack = struct.Struct("".join(f"{f.width}s" for f in fields)).unpack
+    cells = list(zip(*map(unpack, lines), strict=True))
+    codec = read_codec(ff.encoding)
+    out = {}
+    for p in wanted:
+        joined = b"\n".join(cells[p])  # no byte of a GBK/GB18030 character is a newline
+        try:
+            text = joined.decode("ascii") if joined.isascii() else joined.decode(codec)
+        except UnicodeDecodeError:
+            return None
+        values = text.split("\n")
+        if len(values) != len(lines):
+            return None
+        strip = _stripper(fields[p])
+        out[p] = list(map(strip, values))
+    return out

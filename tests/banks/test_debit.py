@@ -49,10 +49,10 @@ def test_fixed_width_lines_have_exact_byte_widths() -> None:
     plan = plan_debit(preset("fixed-gbk"), golden_batch())
     lines = plan.files[0].data.split(b"\r\n")
     assert lines[-1] == b""
-    # header 1+20+3+8+8+14 = 54 bytes; detail 1+6+20+30+20+12+20 = 109 bytes
-    assert [len(x) for x in lines[:-1]] == [54] + [109] * 8
+    # header 1+32+3+8+8+14 = 66 bytes; detail 1+6+20+30+20+12+20 = 109 bytes
+    assert [len(x) for x in lines[:-1]] == [66] + [109] * 8
     # count 8, total 4111.75 yuan = 411175 fen
-    assert lines[0] == b"HD202610-01          001" + b"20261116" + b"00000008" + b"00000000411175"
+    assert lines[0] == b"H" + b"D202610-01".ljust(32) + b"001" + b"20261116" + b"00000008" + b"00000000411175"
 
 
 def test_gbk_name_cut_at_a_character_boundary_with_a_warning() -> None:
@@ -146,8 +146,8 @@ def test_split_by_max_rows_into_numbered_files(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["D202610-01-1.dat", "D202610-01-2.dat", "D202610-01-3.dat"]
     heads = [p.read_bytes().split(b"\r\n")[0] for p in paths]
     # file 1: 1+2+3 = 6.00 (600 fen), file 2: 4+5+6 = 15.00, file 3: 7.00
-    assert [h[21:24] for h in heads] == [b"001", b"002", b"003"]
-    assert [(int(h[32:40]), int(h[40:54])) for h in heads] == [(3, 600), (3, 1500), (1, 700)]
+    assert [h[33:36] for h in heads] == [b"001", b"002", b"003"]
+    assert [(int(h[44:52]), int(h[52:66])) for h in heads] == [(3, 600), (3, 1500), (1, 700)]
     # the sequence number starts again in every file
     seqs = [[int(x[1:7]) for x in p.read_bytes().split(b"\r\n")[1:-1]] for p in paths]
     assert seqs == [[1, 2, 3], [1, 2, 3], [1]]

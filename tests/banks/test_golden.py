@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from billing.banks import ReturnFile, load_layout, plan_debit, read_return
+from billing.banks import ReturnFile, load_layout, plan_debit, read_return, returns
 from billing.banks.layout import PRESETS_DIR
 
 from .builders import GOLDEN, LAYOUTS, SAMPLES, golden_batch
@@ -78,8 +78,11 @@ def test_debit_file_matches_golden(name: str) -> None:
     check_golden(GOLDEN / name / plan.files[0].name, plan.files[0].data, encoding)
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["column-wise", "row-by-row"])
 @pytest.mark.parametrize("name", LAYOUTS)
-def test_sample_return_parses_as_golden(name: str) -> None:
+def test_sample_return_parses_as_golden(name: str, fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a clean file is read column-wise; row by row must give the very same result
+    monkeypatch.setattr(returns, "FAST", fast)
     layout = load_layout(name, PRESETS_DIR)
     rf = read_return(layout, SAMPLES / SAMPLE_NAMES[name])
     assert rf.ok, rf.problems

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.banks import DebitBatch, generic_csv, plan_debit, read_return, write_debit
+from billing.banks import DebitBatch, generic_csv, plan_debit, read_return, returns, write_debit
 
 from .bank import FAILURES, Outcome, echo_fixed, echo_pipe, every_seventh_fails
 from .builders import batch, golden_batch, preset, row
@@ -53,7 +54,9 @@ def check_round_trip(b: DebitBatch, tmp_path: Path) -> None:
         ]
 
 
-def test_round_trip_of_every_layout(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["column-wise", "row-by-row"])
+def test_round_trip_of_every_layout(tmp_path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(returns, "FAST", fast)
     check_round_trip(golden_batch(), tmp_path)
 
 
