@@ -1,9 +1,58 @@
 """Bank file layouts, declared in `config/banks/NAME.toml` and validated on load.
 
 A layout describes the bytes of one bank's direct-debit file and of the return file the bank
-sends back: the kind of file, its encoding, optional header/summary/trailer records, and the
-detail fields with their source and format. `generic-csv` is built in (CONTRACT §2, §4).
+sends back, so that a new bank needs no code. `generic-csv` is built in (CONTRACT §2, §4).
 Every mistake in a layout file is reported with the file, the key and what was expected.
+
+The TOML, in brief (see billing/defaults/banks/*.toml for two complete ones)::
+
+    name = "mybank"              # = the file name; lowercase, digits, '-', '_'
+    version = "1"                # recorded with every batch
+    description = "…"
+
+    [debit]                      # the file we send
+    kind = "delimited"           # delimited | fixed-width (widths in BYTES) | xlsx
+    encoding = "gbk"             # utf-8 | gbk | gb18030 (not for xlsx)
+    newline = "crlf"             # crlf | lf
+    delimiter = "|"              # delimited only (default ",")
+    quoting = "none"             # none: a value holding the delimiter is a problem | csv
+    trailing_delimiter = true    # `a|b|c|`
+    column_names = false         # a row of the field names before the details
+    max_rows = 2000              # split into numbered files
+    file_name = "{batch_no}{suffix}.txt"   # also {date} (YYYYMMDD) {part} {parts}; suffix: "" or "-2"
+    sheet = "Sheet1"             # xlsx only
+
+    [debit.header] / [debit.summary] / [debit.trailer]   # optional records, each `fields = [...]`
+    position = "first"           # summary only: first | last (default last)
+    # record sources: count total date batch_no part parts purpose literal
+
+    [[debit.fields]]             # the detail fields, in file order
+    name = "户名"                # the column name (and the name in problems)
+    source = "account_name"      # reference unit_id account account_name amount purpose date seq
+                                 # batch_no literal
+    value = "0"                  # literal only
+    width = 20                   # bytes; required in fixed-width files
+    pad = " "                    # one ASCII character (default "0" for numbers, " " for texts)
+    align = "left"               # left | right (default right for numbers)
+    unit = "yuan"                # amounts/totals: yuan (2 decimals) | fen (integer)
+    format = "%Y%m%d"            # dates
+    overflow = "cut"             # account_name/purpose only: cut between characters, with a warning
+
+    [return]                     # the file the bank sends back; file keys default to [debit]'s
+    encoding = "auto"            # also allowed here (delimited): UTF-8 (BOM or not)/GBK/GB18030 detected
+    [[return.fields]]            # sources: reference account account_name unit_id amount status
+                                 # reason (may repeat) date seq ignore; `pattern` on reference:
+                                 # a regex whose group 1 is our reference inside a longer text
+    [return.header] / [return.summary] / [return.trailer]
+                                 # sources: count total success_count success_total failed_count
+                                 # failed_total date batch_no ignore — reconciled (TOTAL_MISMATCH);
+                                 # a record's date is the rows' date when they have none
+    [return.status]
+    success = ["成功", "0000"]   # compared case-folded
+    failed = ["失败"]
+    other_failed = false         # true: any other non-empty status is a failure, kept as reason text
+    [return.reasons]             # bank text or code -> ours (REASONS), on top of DEFAULT_REASONS
+    "3001" = "insufficient_funds"
 """
 
 from __future__ import annotations
@@ -540,7 +589,12 @@ def _field(
                     )
             except re.error as exc:
                 c.fail(_join(key, "pattern"), f"a valid regular expression ({exc})", pattern)
-    for text, what in ((value, "value"), (name, "name"), *((a, "aliases") for a in aliases)):
+    written = (
+        ((value, "value"), (name, "name"), *((a, "aliases") for a in aliases))
+        if ff.column_names
+        else ((value, "value"),)
+    )
+    for text, what in written:
         if ff.kind is not Kind.XLSX and not _encodable(text, ff.encoding):
             c.fail(_join(key, what), f"text that {ff.encoding} can encode", text)
         plain = not reading and ff.kind is Kind.DELIMITED and ff.quoting is Quoting.NONE
