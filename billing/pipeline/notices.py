@@ -61,11 +61,11 @@ def make_notices(
         buildings = _billed_buildings(conn, period)
         if unit_id is not None:
             unit = repo.load_units(conn, [unit_id]).get(unit_id)
-            views = _building_views(ctx, conn, period, unit.building, only=unit_id) if unit else None
-            if not views or not views.notices:
+            one = _building_views(ctx, conn, period, unit.building, only=unit_id) if unit else None
+            if not one or not one.notices:
                 result.problems.append(Problem.error("NO_BILL", unit=unit_id, unit_id=unit_id, period=period))
                 return result
-            path = render_unit_notice(views.notices[0], out_dir / "units" / f"{unit_id}.pdf", layout)
+            path = render_unit_notice(one.notices[0], out_dir / "units" / f"{unit_id}.pdf", layout)
             result.files.append(path)
             result.say(str(path))
             return result
