@@ -12,13 +12,16 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
@@ -63,21 +66,29 @@ imports = Table(
     UniqueConstraint("kind", "scope", "sha256", name="uq_imports_content"),
 )
 
+
+def _unit_values() -> list[Column[Any]]:
+    """The columns of a unit's values, shared by the unit row and its history rows."""
+    return [
+        Column("building", String(40), nullable=False),
+        Column("floor", Integer),
+        Column("kind", String(12), nullable=False),
+        Column("area_m2", DecimalText, nullable=False),
+        Column("handover_date", Date),
+        Column("owner_name", String(100)),
+        Column("phone", String(40)),
+        Column("bank_name", String(100)),
+        Column("bank_account", String(40)),
+        Column("account_name", String(100)),
+        Column("debit", Boolean, nullable=False, default=False),
+    ]
+
+
 units = Table(
     "units",
     metadata,
     Column("unit_id", String(40), primary_key=True),
-    Column("building", String(40), nullable=False),
-    Column("floor", Integer),
-    Column("kind", String(12), nullable=False),
-    Column("area_m2", DecimalText, nullable=False),
-    Column("handover_date", Date),
-    Column("owner_name", String(100)),
-    Column("phone", String(40)),
-    Column("bank_name", String(100)),
-    Column("bank_account", String(40)),
-    Column("account_name", String(100)),
-    Column("debit", Boolean, nullable=False, default=False),
+    *_unit_values(),
     Column("import_id", ForeignKey("imports.id")),
     Index("ix_units_building", "building", "floor", "unit_id"),
 )
@@ -90,17 +101,7 @@ unit_history = Table(
     Column("unit_id", ForeignKey("units.unit_id"), nullable=False, index=True),
     Column("changed_on", Date, nullable=False),
     Column("import_id", ForeignKey("imports.id")),
-    Column("building", String(40), nullable=False),
-    Column("floor", Integer),
-    Column("kind", String(12), nullable=False),
-    Column("area_m2", DecimalText, nullable=False),
-    Column("handover_date", Date),
-    Column("owner_name", String(100)),
-    Column("phone", String(40)),
-    Column("bank_name", String(100)),
-    Column("bank_account", String(40)),
-    Column("account_name", String(100)),
-    Column("debit", Boolean, nullable=False),
+    *_unit_values(),
 )
 
 meters = Table(
@@ -249,4 +250,36 @@ debit_items = Table(
     Column("reason_text", String(200)),
     Column("return_date", Date),
     Column("return_import_id", ForeignKey("imports.id")),
+)
+
+# --- scheduled jobs (billing/pipeline/jobs.py) ---------------------------------------------------
+
+# One row per job and key (the fire's minute, day or period): the claim that makes a job run once.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job", String(40), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("fired", String(40), nullable=False),  # the fire time, ISO 8601 in the schedule's zone
+    Column("as_of", Date, nullable=False),
+    Column("status", String(12), nullable=False),  # running | done | waiting | failed | skipped
+    Column("attempts", Integer, nullable=False),
+    Column("runner", String(200), nullable=False),  # host:pid of the last attempt
+    Column("started", DateTime, nullable=False),
+    Column("finished", DateTime),
+    Column("summary", Text, nullable=False),
+    Column("problems", Text, nullable=False),  # one rendered problem a line
+    UniqueConstraint("job", "key", name="uq_job_runs_job_key"),
+    Index("ix_job_runs_started", "started"),
+)
+
+# APScheduler's SQLAlchemyJobStore table (its own layout), created here so that two schedulers
+# starting at once never race to create it.
+scheduler_jobs = Table(
+    "scheduler_jobs",
+    metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
 )
