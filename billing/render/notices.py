@@ -400,7 +400,9 @@ def _json_default(value: object) -> str:
 
 def _natural(text: str) -> tuple[tuple[int, int, str], ...]:
     """Numbers by value, and (as in plain text order) before letters: 1-902 < 1-1001 < SH-01."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|\D+", text))
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|\D+", text)
+    )
 
 
 def _safe_name(building: str) -> str:

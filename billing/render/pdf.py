@@ -1,0 +1,257 @@
+"""HTML → PDF with WeasyPrint, one warm renderer per process.
+
+Each process keeps one `FontConfiguration`, the parsed stylesheets and the Jinja2 environment
+in a module-level cache, built on first use: a worker of a process pool (or a Dask worker)
+pays for fonts and CSS once, not once per document. WeasyPrint is imported here only, and
+only when something is rendered.
+
+Every document uses `templates/css/base.css` (the pinned font, type, colours); reports add
+`report.css` (A4, header with company and title, page numbers), notices `notice.css`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+import jinja2
+import segno
+
+from billing.domain.capitals import rmb_capitals
+from billing.render.textgrid import Align, Column, TextGrid, font_metrics
+from billing.render.views import TierView
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+# Debian 12 `fonts-wqy-microhei` 0.2.0-beta-3.1: TrueType outlines, face 0 is WenQuanYi Micro Hei.
+# Referenced by this path in templates/css/base.css.
+FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+FONT_SHA256 = "2420e8078af796b19a3f6ef13de527a1a91c1e7171eea115926c614ced1009b3"
+FONT_PACKAGES = ("fonts-wqy-microhei", "libharfbuzz-subset0")
+
+BASE_CSS = "css/base.css"
+REPORT_CSS = "css/report.css"
+
+
+def check_fast_subsetter() -> str | None:
+    """A warning when WeasyPrint would subset fonts with fontTools (≈50× slower with CJK).
+
+    WeasyPrint 70 (`pdf/fonts.py`, `Font.subset`) uses HarfBuzz's hb-subset through its cffi
+    binding when `libharfbuzz-subset` could be loaded (`text/ffi.py`, `harfbuzz_subset`) and
+    HarfBuzz is at least 4.1.0; otherwise it logs a warning and falls back to fontTools.
+    """
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    if harfbuzz_subset is None:
+        return (
+            "WeasyPrint cannot load libharfbuzz-subset: fonts will be subset with fontTools, "
+            "about 50 times slower for Chinese notices. Install it: apt-get install libharfbuzz-subset0"
+        )
+    if not harfbuzz.hb_version_atleast(4, 1, 0):
+        return (
+            "HarfBuzz is older than 4.1.0: WeasyPrint will subset fonts with fontTools, "
+            "about 50 times slower for Chinese notices. Install HarfBuzz 4.1 or later"
+        )
+    return None
+
+
+def check_font() -> str | None:
+    """A warning when the pinned notice font is missing or not the pinned file."""
+    if not FONT_PATH.is_file():
+        return f"the notice font {FONT_PATH} is missing: apt-get install fonts-wqy-microhei"
+    if _file_sha256(FONT_PATH) != FONT_SHA256:
+        return f"{FONT_PATH} is not the pinned font file (sha256 differs): notices may render differently"
+    return None
+
+
+def money(amount: Decimal) -> str:
+    """Two decimals with thousands separators: 1,409.50 and -20.00.
+
+    >>> money(Decimal("1409.5")), money(Decimal("-20")), money(Decimal("0"))
+    ('1,409.50', '-20.00', '0.00')
+    """
+    return f"{amount.quantize(Decimal('0.01')):,.2f}"
+
+
+def ymd(day: date) -> str:
+    """>>> ymd(date(2026, 11, 5))
+    '2026年11月5日'
+    """
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def qr_uri(text: str) -> str:
+    """The QR code of `text` as a PNG data URI, one pixel per module, 2 modules of quiet zone.
+
+    A PNG (sized by CSS, drawn unsmoothed) costs WeasyPrint about 2 ms, an inline SVG twice that.
+    The mask is fixed: any mask is a valid code, and choosing the best of eight costs 2.5 ms.
+    """
+    buf = io.BytesIO()
+    segno.make(text, error="m", micro=False, mask=4).save(buf, kind="png", scale=1, border=2)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def tier(t: TierView) -> str:
+    """>>> tier(TierView(label="第1档", quantity="15", price="5.00"))
+    '第1档 15 × 5.00'
+    """
+    return f"{t.label} {t.quantity} × {t.price}"
+
+
+@cache
+def _grid(size_pt: float, columns: tuple[tuple[float, str], ...], gap_mm: float) -> TextGrid:
+    return TextGrid(font_metrics(FONT_PATH), size_pt, [Column(w, cast(Align, a)) for w, a in columns], gap_mm)
+
+
+def grid(size_pt: float, columns: Iterable[Sequence[Any]], gap_mm: float = 2.0) -> TextGrid:
+    """A text grid for templates: `grid(8.5, [(17, "left"), (18, "right")])` (widths in mm)."""
+    return _grid(float(size_pt), tuple((float(w), str(a)) for w, a in columns), float(gap_mm))
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    """The Jinja2 environment of every document: autoescaped, strict, with our filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = money
+    env.filters["capitals"] = rmb_capitals
+    env.filters["ymd"] = ymd
+    env.filters["qr_uri"] = qr_uri
+    env.filters["tier"] = tier
+    env.globals["grid"] = grid
+    return env
+
+
+@dataclass(slots=True)
+class Renderer:
+    """What one process keeps warm: fonts, parsed stylesheets, templates, the font's cmap."""
+
+    templates_dir: Path
+    env: jinja2.Environment
+    font_config: Any
+    _css: dict[str, Any] = field(default_factory=dict)
+
+    def css(self, name: str) -> Any:
+        """A stylesheet of templates/, parsed once per process."""
+        sheet = self._css.get(name)
+        if sheet is None:
+            from weasyprint import CSS
+
+            sheet = CSS(filename=str(self.templates_dir / name), font_config=self.font_config)
+            self._css[name] = sheet
+        return sheet
+
+    def document(self, html: str, stylesheets: Sequence[str], base_url: str | Path | None = None) -> Any:
+        """Lay out `html` with base.css and the given stylesheets (names under templates/)."""
+        from weasyprint import HTML
+
+        sheets = [self.css(BASE_CSS), *(self.css(name) for name in stylesheets)]
+        return HTML(string=html, base_url=str(base_url or self.templates_dir)).render(
+            font_config=self.font_config, stylesheets=sheets
+        )
+
+    def missing_glyphs(self, text: str) -> str:
+        """The characters of `text` the pinned font has no glyph for, in order, once each."""
+        metrics = font_metrics(FONT_PATH)
+        return "".join(sorted(c for c in set(text) if not metrics.covers(c) and not c.isspace()))
+
+
+_RENDERERS: dict[Path, Renderer] = {}
+# Drop the renderers before the interpreter tears modules down: a FontConfiguration deleted
+# after that fails in its __del__ (it removes its temporary folder).
+atexit.register(_RENDERERS.clear)
+
+
+def renderer(templates_dir: Path = TEMPLATES_DIR) -> Renderer:
+    """This process's renderer for a templates folder, made on first use."""
+    found = _RENDERERS.get(templates_dir)
+    if found is None:
+        if not FONT_PATH.is_file():
+            raise FileNotFoundError(f"{FONT_PATH} is missing: apt-get install {' '.join(FONT_PACKAGES)}")
+        from weasyprint.text.fonts import FontConfiguration
+
+        found = Renderer(
+            templates_dir=templates_dir, env=make_environment(templates_dir), font_config=FontConfiguration()
+        )
+        _RENDERERS[templates_dir] = found
+    return found
+
+
+def html_to_pdf(
+    html: str,
+    out_path: Path,
+    base_url: str | Path | None = None,
+    *,
+    stylesheets: Iterable[str] = (REPORT_CSS,),
+    templates_dir: Path = TEMPLATES_DIR,
+) -> str:
+    """Write `html` as a PDF at `out_path` (atomically) and return the file's sha256.
+
+    Uses the process's warm renderer and the shared look: base.css plus, by default,
+    report.css (header with `.doc-company` and `h1`, page numbers). `stylesheets` are names
+    under templates/. Render templates with `renderer().env`, which has the `money`,
+    `capitals`, `ymd` and `qr` filters.
+    """
+    doc = renderer(templates_dir).document(html, tuple(stylesheets), base_url)
+    return write_pdf(doc, out_path)
+
+
+def write_pdf(document: Any, out_path: Path) -> str:
+    """Write a rendered document to a temporary file beside `out_path`, then rename it there.
+
+    A crash never leaves a half-written PDF under the final name. Returns the sha256.
+    """
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    data = document.write_pdf()
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=out_path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return hashlib.sha256(data).hexdigest()
+
+
+def template_version(source: str) -> str:
+    """The version a template declares with `{% set TEMPLATE_VERSION = "…" %}`."""
+    m = re.search(r"set\s+TEMPLATE_VERSION\s*=\s*[\"']([^\"']+)[\"']", source)
+    if not m:
+        raise ValueError("the template declares no TEMPLATE_VERSION")
+    return m.group(1)
+
+
+def files_digest(paths: Iterable[Path]) -> str:
+    """One sha256 over the names and contents of files: what a document was made with."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
