@@ -56,7 +56,7 @@ def main(units: int = 400, per_building: int = 200) -> None:
         tempfile.TemporaryDirectory() as tmp,
         ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool,
     ):
-        list(pool.map(_warm, range(workers)))
+        list(pool.map(_warm, range(4 * workers)))  # every worker warm
         wall = time.perf_counter()
         result = render_notices(buildings, Path(tmp), executor=pool)
         wall = time.perf_counter() - wall
