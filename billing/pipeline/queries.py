@@ -1,0 +1,667 @@
+"""The one query layer of the reports: every figure a report prints comes from here.
+
+The arrears notices and ledger, the collection report, the balance report, the cash ledger,
+the deposit slip and the journal all take their numbers from these functions, so the same
+figure is the same in every report: a bill's "collected" is what the allocation applied to
+it, the cash ledger and the deposit slip list the same payment rows, the balance report's
+consumptions are the meters' consumptions as the bill run computes them.
+
+Each function takes an open connection (and the date and the late-fee policy where the
+answer depends on them) and returns frozen records of finished Decimals. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from billing.domain.bill import ITEM_ORDER, Item
+from billing.domain.consumption import meter_consumption
+from billing.domain.money import ZERO
+from billing.domain.period import Period
+from billing.domain.records import MeterPeriod, Scope, Unit, UnitKind
+from billing.ledger import AgeBucket, LateFeePolicy, accrue_late_fee, age_bucket, allocate, days_past_due
+from billing.pipeline.ledgers import load_ledgers
+from billing.store import repo
+from billing.store import schema as t
+
+RATE_STEP = Decimal("0.0001")  # rates are kept to 0.01 %
+
+
+def rate(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part ÷ whole to 0.01 % (half up); None when there is nothing to divide by."""
+    if whole == 0:
+        return None
+    return (part / whole).quantize(RATE_STEP, rounding=ROUND_HALF_UP)
+
+
+def unit_order(unit: Unit) -> tuple[str, bool, int, tuple[tuple[int, str], ...]]:
+    """Building, then floor, then room in natural order (`A1-902` before `A1-1001`)."""
+    return (unit.building, unit.floor is None, unit.floor or 0, natural(unit.unit_id))
+
+
+def natural(text: str) -> tuple[tuple[int, str], ...]:
+    out: list[tuple[int, str]] = []
+    digits = ""
+    word = ""
+    for ch in text:
+        if ch.isdigit():
+            if word:
+                out.append((1, word))
+                word = ""
+            digits += ch
+        else:
+            if digits:
+                out.append((0, f"{int(digits):012d}"))
+                digits = ""
+            word += ch
+    if digits:
+        out.append((0, f"{int(digits):012d}"))
+    if word:
+        out.append((1, word))
+    return tuple(out)
+
+
+def units(conn: Connection) -> dict[str, Unit]:
+    return repo.load_units(conn)
+
+
+# --- bills at a date --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BillStanding:
+    """One bill as it stands at `as_of`.
+
+    `billed` is the bill's total as issued (principal and its own late-fee line); `collected`
+    what the allocation applied to it by money dated on or before `as_of`; `unpaid_*` what it
+    still owes; `late_fee_accrued` its late fee accrued and not yet charged (F_b − C_b, ≥ 0).
+    """
+
+    bill_id: int
+    unit_id: str
+    period: Period
+    issue_date: date
+    due_date: date
+    principal: Decimal
+    late_fee_line: Decimal
+    billed: Decimal
+    collected: Decimal
+    unpaid_principal: Decimal
+    unpaid_late_fee: Decimal
+    late_fee_accrued: Decimal
+    days_past_due: int
+    bucket: AgeBucket | None
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.unpaid_principal + self.unpaid_late_fee
+
+    @property
+    def outstanding(self) -> Decimal:
+        """billed − collected (the collection report's figure; = unpaid for a bill ≥ 0)."""
+        return self.billed - self.collected
+
+    @property
+    def overdue(self) -> bool:
+        return self.bucket is not None and self.unpaid > 0
+
+
+def standings(
+    conn: Connection, as_of: date, policy: LateFeePolicy, unit_ids: Iterable[str] | None = None
+) -> dict[str, tuple[BillStanding, ...]]:
+    """Every bill issued on or before `as_of`, per unit, in period order, as it stands then."""
+    out: dict[str, tuple[BillStanding, ...]] = {}
+    for unit_id, ledger in load_ledgers(conn, as_of=as_of, unit_ids=unit_ids).items():
+        if not ledger.bills:
+            continue
+        allocation = allocate(ledger.bills, ledger.payments)
+        rows = []
+        for bill in sorted(ledger.bills, key=lambda b: (b.period, b.bill_id)):
+            share = allocation.bills[bill.bill_id]
+            paid = share.principal_paid() + share.late_fee_paid()
+            days = days_past_due(bill.due_date, as_of)
+            rows.append(
+                BillStanding(
+                    bill_id=bill.bill_id,
+                    unit_id=unit_id,
+                    period=bill.period,
+                    issue_date=bill.issue_date,
+                    due_date=bill.due_date,
+                    principal=bill.principal,
+                    late_fee_line=bill.late_fee_line,
+                    billed=bill.principal + bill.late_fee_line,
+                    collected=paid,
+                    unpaid_principal=share.unpaid_principal(),
+                    unpaid_late_fee=share.unpaid_late_fee(),
+                    late_fee_accrued=accrue_late_fee(bill, allocation, as_of, policy).to_charge,
+                    days_past_due=days,
+                    bucket=age_bucket(days),
+                )
+            )
+        out[unit_id] = tuple(rows)
+    return out
+
+
+# --- arrears ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DebitFailure:
+    """The unit's last returned direct debit, when it failed."""
+
+    return_date: date
+    batch_no: str
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnitArrearsFigures:
+    """A unit with an overdue balance at `as_of`: every bill that still owes something or has a
+    late fee accrued (period order), the overdue part, the part not yet due, the accrued fee."""
+
+    unit: Unit
+    bills: tuple[BillStanding, ...]
+    last_debit_failure: DebitFailure | None
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum((b.unpaid for b in self.bills if b.overdue), ZERO)
+
+    @property
+    def not_due(self) -> Decimal:
+        return sum((b.unpaid for b in self.bills if not b.overdue), ZERO)
+
+    @property
+    def outstanding(self) -> Decimal:
+        """Σ unpaid of its bills: its balance billed − paid (nothing is left as credit)."""
+        return sum((b.unpaid for b in self.bills), ZERO)
+
+    @property
+    def late_fee_accrued(self) -> Decimal:
+        return sum((b.late_fee_accrued for b in self.bills), ZERO)
+
+    @property
+    def total_due(self) -> Decimal:
+        """What the unit is asked to pay now: the outstanding and the late fee accrued to as-of."""
+        return self.outstanding + self.late_fee_accrued
+
+
+def arrears(conn: Connection, as_of: date, policy: LateFeePolicy) -> tuple[UnitArrearsFigures, ...]:
+    """Every unit with an overdue unpaid bill at `as_of`, in building, floor, room order."""
+    directory = units(conn)
+    failures = last_debit_failures(conn, as_of)
+    out = []
+    for unit_id, bills in standings(conn, as_of, policy).items():
+        if not any(b.overdue for b in bills):
+            continue
+        kept = tuple(b for b in bills if b.unpaid or b.late_fee_accrued)
+        out.append(
+            UnitArrearsFigures(unit=directory[unit_id], bills=kept, last_debit_failure=failures.get(unit_id))
+        )
+    return tuple(sorted(out, key=lambda a: unit_order(a.unit)))
+
+
+def last_debit_failures(conn: Connection, as_of: date) -> dict[str, DebitFailure]:
+    """Per unit, its last direct debit returned on or before `as_of`, when that one failed."""
+    q = (
+        select(
+            t.debit_items.c.unit_id,
+            t.debit_items.c.status,
+            t.debit_items.c.return_date,
+            t.debit_items.c.amount_fen,
+            t.debit_items.c.reason_text,
+            t.debit_items.c.reason_code,
+            t.debit_batches.c.batch_no,
+        )
+        .join(t.debit_batches, t.debit_batches.c.id == t.debit_items.c.batch_id)
+        .where(t.debit_items.c.return_date.is_not(None), t.debit_items.c.return_date <= as_of)
+        .order_by(t.debit_items.c.unit_id, t.debit_items.c.return_date, t.debit_items.c.id)
+    )
+    last: dict[str, Any] = {}
+    for r in conn.execute(q):
+        last[r.unit_id] = r
+    return {
+        unit_id: DebitFailure(
+            return_date=r.return_date,
+            batch_no=r.batch_no,
+            amount=repo.money(r.amount_fen),
+            reason=r.reason_text or r.reason_code or "",
+        )
+        for unit_id, r in last.items()
+        if r.status == "failed"
+    }
+
+
+# --- collection -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectionFigures:
+    """Billed and collected of a group of bills at a date (the bills of one period)."""
+
+    units_billed: int = 0
+    units_paid: int = 0  # units whose bill is fully paid
+    billed: Decimal = ZERO
+    collected: Decimal = ZERO
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.billed - self.collected
+
+    @property
+    def collection_rate(self) -> Decimal | None:
+        return rate(self.collected, self.billed)
+
+    @property
+    def household_rate(self) -> Decimal | None:
+        return rate(Decimal(self.units_paid), Decimal(self.units_billed))
+
+    def __add__(self, other: CollectionFigures) -> CollectionFigures:
+        return CollectionFigures(
+            units_billed=self.units_billed + other.units_billed,
+            units_paid=self.units_paid + other.units_paid,
+            billed=self.billed + other.billed,
+            collected=self.collected + other.collected,
+        )
+
+    @classmethod
+    def of(cls, bills: Iterable[BillStanding]) -> CollectionFigures:
+        total = cls()
+        for b in bills:
+            total += cls(
+                units_billed=1, units_paid=int(b.outstanding <= 0), billed=b.billed, collected=b.collected
+            )
+        return total
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectionGroup:
+    building: str
+    kind: UnitKind
+    figures: CollectionFigures
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Collection:
+    """The bills of `period` at `as_of`, per building and kind (building order), and the trend:
+    the same figures for each of the periods up to `period` that have bills (oldest first)."""
+
+    period: Period
+    as_of: date
+    groups: tuple[CollectionGroup, ...]
+    trend: tuple[tuple[Period, CollectionFigures], ...]
+
+    def building(self, building: str) -> CollectionFigures:
+        return sum((g.figures for g in self.groups if g.building == building), CollectionFigures())
+
+    def kind(self, kind: UnitKind) -> CollectionFigures:
+        return sum((g.figures for g in self.groups if g.kind is kind), CollectionFigures())
+
+    @property
+    def buildings(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(g.building for g in self.groups))
+
+    @property
+    def total(self) -> CollectionFigures:
+        return sum((g.figures for g in self.groups), CollectionFigures())
+
+
+def collection(
+    conn: Connection, period: Period, as_of: date, policy: LateFeePolicy, *, trend_periods: int = 12
+) -> Collection:
+    directory = units(conn)
+    first = period
+    for _ in range(trend_periods - 1):
+        first = first.prev()
+    by_period: dict[Period, list[BillStanding]] = defaultdict(list)
+    for bills in standings(conn, as_of, policy).values():
+        for b in bills:
+            if first <= b.period <= period:
+                by_period[b.period].append(b)
+    grouped: dict[tuple[str, UnitKind], list[BillStanding]] = defaultdict(list)
+    for b in by_period.get(period, []):
+        u = directory[b.unit_id]
+        grouped[(u.building, u.kind)].append(b)
+    kinds = list(UnitKind)
+    groups = tuple(
+        CollectionGroup(building=building, kind=kind, figures=CollectionFigures.of(bills))
+        for (building, kind), bills in sorted(
+            grouped.items(), key=lambda kv: (natural(kv[0][0]), kinds.index(kv[0][1]))
+        )
+    )
+    trend = tuple((p, CollectionFigures.of(by_period[p])) for p in sorted(by_period))
+    return Collection(period=period, as_of=as_of, groups=groups, trend=trend)
+
+
+# --- water and electricity balance ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterBalance:
+    """One master meter in one period: its consumption against the meters under it.
+
+    loss = master − Σ unit meters − Σ common meters; loss rate = loss ÷ master. `missing` names
+    the meters without a valid reading (then nothing is computed and the figures are None).
+    """
+
+    master_id: str
+    utility: str
+    period: Period
+    unit_meters: int
+    common_meters: int
+    master: Decimal | None
+    units: Decimal | None
+    common: Decimal | None
+    missing: tuple[str, ...] = ()
+
+    @property
+    def loss(self) -> Decimal | None:
+        if self.master is None or self.units is None or self.common is None:
+            return None
+        return self.master - self.units - self.common
+
+    @property
+    def loss_rate(self) -> Decimal | None:
+        loss = self.loss
+        if loss is None or self.master is None or self.master <= 0:
+            return None
+        return rate(loss, self.master)
+
+    def flagged(self, warn_loss_rate: Decimal) -> bool:
+        """A loss rate over the limit, or a negative loss."""
+        loss, loss_rate = self.loss, self.loss_rate
+        return loss is not None and (loss < 0 or (loss_rate is not None and loss_rate > warn_loss_rate))
+
+
+def meter_consumptions(conn: Connection, period: Period) -> tuple[dict[str, Decimal], set[str]]:
+    """Each meter's consumption in `period` as the bill run computes it (multiplier, rollover,
+    meter change), and the meters with no reading for it or a reading in error."""
+    meters = repo.load_meters(conn)
+    current = repo.readings_of(conn, period)
+    previous = repo.previous_readings(conn, period)
+    changes = repo.changes_in(conn, period)
+    found: dict[str, Decimal] = {}
+    bad: set[str] = set()
+    for m in meters.values():
+        if m.meter_id not in current:
+            bad.add(m.meter_id)
+            continue
+        prev, prev_date = previous[m.meter_id]
+        cur, cur_date = current[m.meter_id]
+        c = meter_consumption(
+            MeterPeriod(
+                meter=m,
+                previous=prev,
+                previous_date=prev_date,
+                current=cur,
+                current_date=cur_date,
+                change=changes.get(m.meter_id),
+            )
+        )
+        if c.quantity is None:
+            bad.add(m.meter_id)
+        else:
+            found[m.meter_id] = c.quantity
+    return found, bad
+
+
+def meter_balance(conn: Connection, period: Period) -> tuple[MeterBalance, ...]:
+    """Every master meter (utility, then meter order) in `period`."""
+    meters = repo.load_meters(conn)
+    used, bad = meter_consumptions(conn, period)
+    under: dict[str, list[str]] = defaultdict(list)
+    for m in meters.values():
+        if m.parent_id is not None:
+            under[m.parent_id].append(m.meter_id)
+    out = []
+    for m in sorted(meters.values(), key=lambda m: (str(m.utility) != "water", natural(m.meter_id))):
+        if m.scope is not Scope.MASTER:
+            continue
+        kids = under.get(m.meter_id, [])
+        unit_ids = [k for k in kids if meters[k].scope is Scope.UNIT]
+        common_ids = [k for k in kids if meters[k].scope is Scope.COMMON]
+        missing = tuple(k for k in (m.meter_id, *sorted(kids, key=natural)) if k in bad)
+        if missing:
+            out.append(
+                MeterBalance(
+                    master_id=m.meter_id,
+                    utility=str(m.utility),
+                    period=period,
+                    unit_meters=len(unit_ids),
+                    common_meters=len(common_ids),
+                    master=None,
+                    units=None,
+                    common=None,
+                    missing=missing,
+                )
+            )
+            continue
+        out.append(
+            MeterBalance(
+                master_id=m.meter_id,
+                utility=str(m.utility),
+                period=period,
+                unit_meters=len(unit_ids),
+                common_meters=len(common_ids),
+                master=used[m.meter_id],
+                units=sum((used[k] for k in unit_ids), ZERO),
+                common=sum((used[k] for k in common_ids), ZERO),
+            )
+        )
+    return tuple(out)
+
+
+def reading_periods(conn: Connection) -> tuple[Period, ...]:
+    return tuple(
+        Period.parse(p) for p in sorted(conn.execute(select(t.readings.c.period).distinct()).scalars())
+    )
+
+
+def balance_trend(
+    conn: Connection, period: Period, periods: int = 12
+) -> tuple[tuple[Period, tuple[MeterBalance, ...]], ...]:
+    """The balance of each of the last `periods` periods up to `period` that have readings."""
+    first = period
+    for _ in range(periods - 1):
+        first = first.prev()
+    return tuple((p, meter_balance(conn, p)) for p in reading_periods(conn) if first <= p <= period)
+
+
+# --- payments ---------------------------------------------------------------------------------------
+
+METHOD_ORDER = ("cash", "transfer", "pos", "debit")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentRow:
+    """One payment: a counter deposit (slip number) or a successful direct debit (batch)."""
+
+    payment_id: int
+    pay_date: date
+    unit_id: str
+    building: str
+    payer: str
+    method: str
+    amount: Decimal
+    slip_no: str | None
+    batch_no: str | None
+    bank: str | None
+
+    @property
+    def voucher(self) -> str:
+        """The slip number, or the debit batch it came back in."""
+        return self.slip_no or self.batch_no or ""
+
+
+def payments_between(conn: Connection, first: date, last: date) -> tuple[PaymentRow, ...]:
+    """Every payment dated first..last (both included), in date order (then as recorded)."""
+    q = (
+        select(
+            t.payments.c.id,
+            t.payments.c.pay_date,
+            t.payments.c.unit_id,
+            t.payments.c.payer,
+            t.payments.c.method,
+            t.payments.c.amount_fen,
+            t.payments.c.slip_no,
+            t.units.c.building,
+            t.debit_batches.c.batch_no,
+            t.debit_batches.c.bank,
+        )
+        .join(t.units, t.units.c.unit_id == t.payments.c.unit_id)
+        .outerjoin(t.debit_items, t.debit_items.c.id == t.payments.c.debit_item_id)
+        .outerjoin(t.debit_batches, t.debit_batches.c.id == t.debit_items.c.batch_id)
+        .where(t.payments.c.pay_date >= first, t.payments.c.pay_date <= last)
+        .order_by(t.payments.c.pay_date, t.payments.c.id)
+    )
+    return tuple(
+        PaymentRow(
+            payment_id=r.id,
+            pay_date=r.pay_date,
+            unit_id=r.unit_id,
+            building=r.building,
+            payer=r.payer or "",
+            method=r.method,
+            amount=repo.money(r.amount_fen),
+            slip_no=r.slip_no,
+            batch_no=r.batch_no,
+            bank=r.bank,
+        )
+        for r in conn.execute(q)
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiptGroup:
+    """Payments of one day taken together: one counter method, or one debit batch."""
+
+    method: str
+    batch_no: str | None
+    bank: str | None
+    count: int
+    total: Decimal
+    failed: int = 0  # debit items of the batch that came back failed that day
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayReceipts:
+    day: date
+    counter: tuple[ReceiptGroup, ...]  # by method, in METHOD_ORDER
+    debits: tuple[ReceiptGroup, ...]  # by batch
+
+    @property
+    def groups(self) -> tuple[ReceiptGroup, ...]:
+        return self.counter + self.debits
+
+    @property
+    def count(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((g.total for g in self.groups), ZERO)
+
+
+def group_receipts(
+    rows: Sequence[PaymentRow], failed: Mapping[str, int] | None = None
+) -> tuple[tuple[ReceiptGroup, ...], tuple[ReceiptGroup, ...]]:
+    """Counter payments by method and debit payments by batch (the deposit slip and the journal)."""
+    counter: dict[str, list[PaymentRow]] = defaultdict(list)
+    debits: dict[str, list[PaymentRow]] = defaultdict(list)
+    for r in rows:
+        if r.batch_no is not None:
+            debits[r.batch_no].append(r)
+        else:
+            counter[r.method].append(r)
+    failed = failed or {}
+    methods = sorted(counter, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else 99, m))
+    return (
+        tuple(
+            ReceiptGroup(
+                method=m,
+                batch_no=None,
+                bank=None,
+                count=len(counter[m]),
+                total=sum((r.amount for r in counter[m]), ZERO),
+            )
+            for m in methods
+        ),
+        tuple(
+            ReceiptGroup(
+                method="debit",
+                batch_no=b,
+                bank=rs[0].bank,
+                count=len(rs),
+                total=sum((r.amount for r in rs), ZERO),
+                failed=failed.get(b, 0),
+            )
+            for b, rs in sorted(debits.items())
+        ),
+    )
+
+
+def day_receipts(conn: Connection, day: date) -> DayReceipts:
+    """The day's receipts: counter deposits by method, and the debit batches returned that day."""
+    rows = payments_between(conn, day, day)
+    q = (
+        select(t.debit_batches.c.batch_no, func.count().label("n"))
+        .join(t.debit_items, t.debit_items.c.batch_id == t.debit_batches.c.id)
+        .where(t.debit_items.c.return_date == day, t.debit_items.c.status == "failed")
+        .group_by(t.debit_batches.c.batch_no)
+    )
+    failed = {r.batch_no: int(r.n) for r in conn.execute(q)}
+    counter, debits = group_receipts(rows, failed)
+    # a batch whose every item failed that day still came back: list it with nothing received
+    seen = {g.batch_no for g in debits}
+    extra = tuple(
+        ReceiptGroup(method="debit", batch_no=b, bank=None, count=0, total=ZERO, failed=n)
+        for b, n in sorted(failed.items())
+        if b not in seen
+    )
+    return DayReceipts(
+        day=day, counter=counter, debits=tuple(sorted(debits + extra, key=lambda g: g.batch_no or ""))
+    )
+
+
+# --- what a period billed ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeriodBilling:
+    """The bill run of a period: its issue date and the amounts of its lines per fee item."""
+
+    period: Period
+    issue_date: date
+    bills: int
+    by_item: tuple[tuple[Item, Decimal], ...]  # ITEM_ORDER, items with lines only
+
+    @property
+    def total(self) -> Decimal:
+        return sum((a for _, a in self.by_item), ZERO)
+
+
+def period_billing(conn: Connection, period: Period) -> PeriodBilling | None:
+    run = repo.run_of(conn, period)
+    if run is None:
+        return None
+    q = (
+        select(t.bill_lines.c.item, func.sum(t.bill_lines.c.amount_fen).label("fen"))
+        .join(t.bills, t.bills.c.id == t.bill_lines.c.bill_id)
+        .where(t.bills.c.period == str(period))
+        .group_by(t.bill_lines.c.item)
+    )
+    sums = {Item(r.item): repo.money(int(r.fen)) for r in conn.execute(q)}
+    return PeriodBilling(
+        period=period,
+        issue_date=run.as_of,
+        bills=run.bills,
+        by_item=tuple((i, sums[i]) for i in ITEM_ORDER if i in sums),
+    )
