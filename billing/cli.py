@@ -327,3 +327,99 @@ def notices(
 
     p = _period(period)
     _run(lambda ctx: make_notices(ctx, p, unit_id=unit, layout=layout))
+
+
+# --- arrears, reports and the journal (billing/pipeline/arrears.py, reports.py, journal.py) ---------------
+
+
+@app.command("arrears")
+def arrears_cmd(
+    as_of: AsOf = None,
+    deadline_days: Annotated[int, typer.Option("--deadline-days", help="days after --as-of to pay by")] = 15,
+) -> None:
+    """Arrears notices per building and the arrears ledger (PDF, XLSX), under out/arrears/<as-of>/."""
+    from datetime import datetime as _datetime
+
+    from billing.pipeline.arrears import make_arrears
+
+    d, now = _date(as_of), _datetime.now()
+    _run(lambda ctx: make_arrears(ctx, d, now, deadline_days=deadline_days))
+
+
+@report_app.command("collection")
+def report_collection_cmd(period: str, as_of: AsOf = None) -> None:
+    """Collection rates of period P by building and kind (PDF, XLSX), under out/reports/P/."""
+    from datetime import datetime as _datetime
+
+    from billing.pipeline.reports import collection_report
+
+    p, d, now = _period(period), _date(as_of), _datetime.now()
+    _run(lambda ctx: collection_report(ctx, p, d, now))
+
+
+@report_app.command("balance")
+def report_balance_cmd(period: str) -> None:
+    """Water and electricity balance of period P per master meter (PDF, XLSX), under out/reports/P/."""
+    from datetime import datetime as _datetime
+
+    from billing.pipeline.reports import balance_report
+
+    p, now = _period(period), _datetime.now()
+    _run(lambda ctx: balance_report(ctx, p, now))
+
+
+@report_app.command("cash-ledger")
+def report_cash_ledger_cmd(
+    first: Annotated[str, typer.Option("--from", help="the first day (YYYY-MM-DD)")],
+    last: Annotated[str, typer.Option("--to", help="the last day (YYYY-MM-DD)")],
+) -> None:
+    """Every payment from --from to --to, with running total and subtotals (PDF, XLSX), under out/reports/."""
+    from datetime import datetime as _datetime
+
+    from billing.pipeline.reports import cash_ledger
+
+    f, t, now = _date(first), _date(last), _datetime.now()
+    _run(lambda ctx: cash_ledger(ctx, f, t, now))
+
+
+@report_app.command("deposit-slip")
+def report_deposit_slip_cmd(day: str) -> None:
+    """That day's deposit slip for finance (PDF), under out/reports/."""
+    from datetime import datetime as _datetime
+
+    from billing.pipeline.reports import deposit_slip
+
+    d, now = _date(day), _datetime.now()
+    _run(lambda ctx: deposit_slip(ctx, d, now))
+
+
+@export_app.command("journal")
+def export_journal_cmd(
+    period: str,
+    fmt: Annotated[str, typer.Option("--format", help="csv | kingdee | yonyou | beancount")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the file to write")],
+) -> None:
+    """Double-entry journal of period P for finance: its bills and the payments of the month it was issued in."""
+    from billing.pipeline.journal import export_journal
+
+    p = _period(period)
+    _run(lambda ctx: export_journal(ctx, p, fmt, output))
+
+
+@app.command()
+def synth(
+    directory: Annotated[Path, typer.Argument(help="the workspace to make (estate files beside its config)")],
+    units: Annotated[int, typer.Option("--units", min=1, help="how many units")],
+    seed: Annotated[int, typer.Option("--seed", help="the same seed gives the same files")] = 1,
+) -> None:
+    """A synthetic estate of N units as a ready workspace: units, meters, two periods of readings."""
+    from billing.pipeline.workspace import init_workspace
+    from billing.synth import main_synth
+
+    main_synth(units, seed, directory)
+    try:
+        result = init_workspace(directory)
+    except ConfigError as exc:
+        _problems_exit(exc.problems, _lang())
+        return
+    _report(result, _lang())
