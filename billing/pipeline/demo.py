@@ -10,22 +10,27 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from billing.domain.period import Period
+from billing.pipeline.arrears import make_arrears
 from billing.pipeline.billrun import issue_bills
 from billing.pipeline.collections import import_bank_return, make_debit
 from billing.pipeline.context import Context, StepResult, open_context
 from billing.pipeline.exports import export_balances, export_bills
 from billing.pipeline.imports import KINDS, import_file, readings_kind
+from billing.pipeline.journal import export_journal
 from billing.pipeline.notices import make_notices
+from billing.pipeline.reports import balance_report, cash_ledger, collection_report, deposit_slip
 from billing.pipeline.sheets import reading_sheets
 from billing.pipeline.workspace import init_workspace
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "estate"
 FIRST, SECOND = Period(2026, 10), Period(2026, 11)
 BANK = "generic-csv"
+ARREARS_DAY = date(2026, 12, 20)
+AT = datetime(2026, 12, 20, 9, 0)  # the demo's "generated at", so that its outputs are reproducible
 # what the demo's bank says about some debits (every n-th row fails with this reason)
 FAILURES = ((13, "余额不足"), (29, "账户已销户"), (37, "户名不符"))
 
@@ -36,8 +41,8 @@ def run_demo(root: Path, *, say: Callable[[str], None], progress: object | None 
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(f"{root} is not empty; the demo makes a new workspace")
     init_workspace(root)
-    for name in ("settings.toml", "tariffs.toml"):
-        shutil.copyfile(FIXTURE / "config" / name, root / "config" / name)
+    # the fixture's tariffs; the default settings (with the company's contact for the notices)
+    shutil.copyfile(FIXTURE / "config" / "tariffs.toml", root / "config" / "tariffs.toml")
     ctx = open_context(root, progress=progress)  # type: ignore[arg-type]
     try:
         for step, title in _steps(ctx):
@@ -117,6 +122,32 @@ def _steps(ctx: Context) -> list[tuple[Callable[[], StepResult], str]]:
         (
             lambda: export_balances(ctx, date(2026, 12, 31), out / "balances-2026-12-31.csv"),
             "export balances as of 2026-12-31",
+        ),
+        (lambda: make_arrears(ctx, ARREARS_DAY, AT), f"arrears notices and ledger as of {ARREARS_DAY}"),
+        (lambda: collection_report(ctx, FIRST, ARREARS_DAY, AT), f"collection report {FIRST}"),
+        (lambda: collection_report(ctx, SECOND, ARREARS_DAY, AT), f"collection report {SECOND}"),
+        (lambda: balance_report(ctx, FIRST, AT), f"water/electricity balance {FIRST}"),
+        (lambda: balance_report(ctx, SECOND, AT), f"water/electricity balance {SECOND}"),
+        (
+            lambda: cash_ledger(ctx, date(2026, 11, 1), ARREARS_DAY, AT),
+            f"cash receipts ledger to {ARREARS_DAY}",
+        ),
+        (lambda: deposit_slip(ctx, return_day, AT), f"deposit slip {return_day}"),
+        (lambda: deposit_slip(ctx, date(2026, 11, 20), AT), "deposit slip 2026-11-20"),
+        *(
+            (
+                lambda p=p, fmt=fmt, ext=ext: export_journal(
+                    ctx, p, fmt, out / "journal" / f"{p}-{fmt}.{ext}"
+                ),
+                f"journal {p} ({fmt})",
+            )
+            for p in (FIRST, SECOND)
+            for fmt, ext in (
+                ("csv", "csv"),
+                ("kingdee", "xlsx"),
+                ("yonyou", "txt"),
+                ("beancount", "beancount"),
+            )
         ),
     ]
 

@@ -21,6 +21,7 @@ from billing.domain.period import Period
 from billing.domain.problem import Problem
 from billing.domain.records import Unit, UnitKind
 from billing.ledger.balance import balance
+from billing.pipeline.arrears import company_view
 from billing.pipeline.context import Context, StepResult
 from billing.pipeline.ledgers import late_fee_policy, load_ledgers
 from billing.render import (
@@ -135,24 +136,11 @@ def _building_views(
             if unit in bills and bills[unit].issue_date == day:
                 owed = balance(ledger.bills, ledger.payments, day, policy).outstanding
                 earlier[unit] = owed - repo.money(bills[unit].total_fen)
-    company = _company(ctx)
+    company = company_view(ctx.settings)
     notices = tuple(
         _notice(company, period, bills[u], lines[u], units[u], earlier.get(u, ZERO)) for u in bills
     )
     return BuildingNotices(building=building, period=period, notices=notices)
-
-
-def _company(ctx: Context) -> CompanyView:
-    c = ctx.settings.contact
-    return CompanyView(
-        name=ctx.settings.company,
-        phone=c.phone,
-        address=c.address,
-        counter_hours=c.counter_hours,
-        bank_name=c.bank_name,
-        bank_account=c.bank_account,
-        account_name=c.account_name,
-    )
 
 
 def _notice(
