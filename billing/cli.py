@@ -329,6 +329,66 @@ def notices(
     _run(lambda ctx: make_notices(ctx, p, unit_id=unit, layout=layout))
 
 
+@app.command()
+def scheduler(
+    catch_up: Annotated[
+        bool,
+        typer.Option("--catch-up", help="also run each job now for its latest scheduled time (once per key)"),
+    ] = False,
+) -> None:
+    """Run the jobs of config/schedule.toml until stopped (SIGTERM/SIGINT: the running job finishes)."""
+    import logging
+
+    from billing.jobs.scheduler import run_scheduler
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("billing").setLevel(logging.INFO)
+    try:
+        code = run_scheduler(state.workspace, catch_up=catch_up)
+    except ConfigError as exc:
+        _problems_exit(exc.problems, _lang())
+        return
+    raise typer.Exit(code)
+
+
+@app.command()
+def jobs(
+    failed: Annotated[
+        bool, typer.Option("--failed", help="only the runs that failed, with their problems")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="how many runs, newest first")] = 30,
+    run: Annotated[
+        str | None, typer.Option("--run", help="fire JOB by hand, as the scheduler does (once per key)")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """The record of job runs (`--run JOB [--as-of D]`: fire a job for its latest time up to D)."""
+    from datetime import datetime
+
+    from billing.pipeline.jobs import fire_by_hand, list_jobs
+
+    if run is None:
+        _run(lambda ctx: list_jobs(ctx, limit=limit, failed=failed))
+        return
+    from billing.jobs.schedule import fire_time_for, load_schedule
+    from billing.pipeline.jobs import JOBS
+
+    if run not in JOBS:
+        raise typer.BadParameter(f"--run takes one of {', '.join(JOBS)}, not {run!r}")
+    day = _date(as_of) if as_of is not None else None
+
+    def fire(ctx: Context) -> StepResult:
+        schedule = load_schedule(ctx.workspace)
+        entry = schedule.job(run)
+        fired = fire_time_for(schedule, run, day, datetime.now(schedule.zone))
+        return fire_by_hand(ctx, run, fired, entry.options if entry else {})
+
+    try:
+        _run(fire)
+    except ConfigError as exc:
+        _problems_exit(exc.problems, _lang())
+
+
 # --- arrears, reports and the journal (billing/pipeline/arrears.py, reports.py, journal.py) ---------------
 
 

@@ -112,6 +112,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "CONFIG": ("{key}：{expected}", "{key}: {expected}"),
     # scheduled jobs
     "JOB_FAILED": ("任务出错：{reason}", "the job failed: {reason}"),
+    "JOB_ATTENTION": ("任务需要关注：{summary}", "the job needs attention: {summary}"),
     "INBOX_NO_PERIOD": ("读数文件名中没有账期（YYYY-MM），无法导入", "a readings file needs its period (YYYY-MM) in its name"),
     "INBOX_NO_BANK": ("回盘文件应放在 inbox/returns/<银行格式>/ 下", "a return file belongs in inbox/returns/<bank>/"),
 }
