@@ -1,27 +1,54 @@
-"""`billing run P`: rate the period, add adjustments and late fees, issue every bill at once."""
+"""`billing run P`: rate the period, add adjustments and late fees, issue every bill at once.
+
+The estate is rated in building partitions (`billing.store.partition`: whole buildings with
+their master-meter groups), each task on the executor of `billing.pipeline.executors` (a
+process pool, or a Dask cluster): a task reads its partition's rows, rates them with the pure
+`rate_period`, adds pending adjustments and the late fees of `late_fee_workings`, and returns
+finished rows (amounts in fen, each line's working as JSON text). This process, which holds the
+write lock for the whole run, takes the results in partition order and writes them in bulk
+(executemany on SQLite, COPY on PostgreSQL) inside ONE transaction: killed at any point,
+nothing of the run is left; an error anywhere rolls back everything already written; the
+same inputs give the same bills with the same ids. At most a few tasks' results are held at
+a time, so memory does not grow with the estate.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+import json
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, insert, update
 
 from billing.domain.bill import ITEM_ORDER, BillLine, Item
-from billing.domain.money import ZERO, format_money, to_fen
+from billing.domain.money import ZERO, RoundingMode, format_money, from_fen, to_fen
 from billing.domain.period import Period
 from billing.domain.problem import Problem
-from billing.domain.records import MeterPeriod, Unit
-from billing.ledger.late_fee import late_fee_workings
+from billing.domain.records import Meter, MeterChange, MeterPeriod, Scope, Unit, UnitKind, Utility
+from billing.domain.tariff import TariffVersion
+from billing.ledger.late_fee import LateFeeWorking, late_fee_workings
+from billing.ledger.records import LateFeePolicy, LedgerBill, LedgerPayment
 from billing.pipeline.context import Context, StepResult
-from billing.pipeline.ledgers import late_fee_policy, load_ledgers
+from billing.pipeline.executors import InlineExecutor, executor_workers, make_executor
+from billing.pipeline.ledgers import UnitLedger, late_fee_policy, load_ledgers
 from billing.rate import rate_period
 from billing.store import repo
 from billing.store import schema as t
+from billing.store.bulk import as_date, fetch, insert_rows, update_rows
 from billing.store.locks import exclusive
+from billing.store.partition import Partition, PartitionRows, chunk, partition_rows, plan_partitions
+
+# Units per task: big enough that a task's fixed costs vanish, small enough that results
+# stream (a task's rows are a few MB) and a retry is cheap.
+TASK_UNITS = 2000
+# Below this many units the run rates in this process: starting workers would cost more.
+INLINE_UNITS = 4000
 
 
 @dataclass
@@ -41,6 +68,10 @@ class ProposedBill:
         return sum((ln.amount for ln in self.lines if ln.item is Item.LATE_FEE), ZERO)
 
 
+class _Refused(Exception):
+    """Leaves the run's transaction, rolling back whatever was written."""
+
+
 def issue_bills(ctx: Context, period: Period, as_of: date, *, dry_run: bool = False) -> StepResult:
     """Rate and issue the bills of a period as one unit of work; a rerun issues nothing."""
     result = StepResult()
@@ -48,46 +79,524 @@ def issue_bills(ctx: Context, period: Period, as_of: date, *, dry_run: bool = Fa
     if tariff is None:
         result.problems.append(Problem.error("NO_TARIFF", period=period))
         return result
-    with ctx.engine.begin() as conn:
-        exclusive(conn, "bill-run")
-        done = repo.run_of(conn, period)
-        if done is not None:
-            result.say(Problem.warning("ALREADY_ISSUED", period=period, count=done.bills).message(ctx.lang))
-            return result
-        meter_periods, missing = rating_inputs(conn, period)
-        if missing:
-            result.problems.extend(missing)
-            result.refused = True
-            return result
-        units = repo.load_units(conn)
-        rating = rate_period(
-            period=period,
-            units=tuple(units.values()),
-            meter_periods=meter_periods,
-            tariff=tariff,
-            rounding=ctx.rounding,
-        )
-        result.problems.extend(rating.problems)
-        if any(p.is_error for p in rating.problems):
-            result.refused = True
-            return result
-        proposed = propose_bills(conn, ctx, rating.lines, as_of)
-        _summarise(result, period, proposed, ctx.lang)
-        if dry_run:
-            result.say(
-                "--dry-run: nothing written" if ctx.lang.startswith("en") else "--dry-run：未写入任何数据"
+    try:
+        with ctx.engine.begin() as conn:
+            exclusive(conn, "bill-run")
+            done = repo.run_of(conn, period)
+            if done is not None:
+                result.say(
+                    Problem.warning("ALREADY_ISSUED", period=period, count=done.bills).message(ctx.lang)
+                )
+                return result
+            missing = missing_readings(conn, period)
+            if missing:
+                result.problems.extend(missing)
+                result.refused = True
+                return result
+            run = RunPlan(
+                url=ctx.engine.url.render_as_string(hide_password=False),
+                period=period,
+                as_of=as_of,
+                tariff=tariff,
+                rounding=ctx.rounding,
+                policy=late_fee_policy(ctx.settings),
+                due=period.due_date(ctx.settings.due_day),
+                partitions=tuple(plan_partitions(conn)),
+                ledgers=bool(fetch(conn, "SELECT 1 FROM bills WHERE issue_date <= ? LIMIT 1", [as_of])),
             )
-            return result
-        write_bills(
-            conn,
-            period,
-            as_of,
-            tariff.label,
-            str(ctx.rounding),
-            [proposed[u] for u in sorted(proposed, key=lambda u: _unit_order(units, u))],
-            ctx,
-        )
+            if dry_run:
+                totals = _Totals()
+                for rated in rate_partitions(ctx, run):
+                    totals.add(rated)
+                result.problems.extend(totals.problems)
+                if totals.refused:
+                    result.refused = True
+                    return result
+                totals.summarise(result, period, ctx.lang)
+                result.say(
+                    "--dry-run: nothing written" if ctx.lang.startswith("en") else "--dry-run：未写入任何数据"
+                )
+                return result
+            totals = write_bills(conn, ctx, run)
+            result.problems.extend(totals.problems)
+            if totals.refused:
+                raise _Refused
+            totals.summarise(result, period, ctx.lang)
+    except _Refused:
+        result.refused = True
     return result
+
+
+def missing_readings(conn: Connection, period: Period) -> list[Problem]:
+    """MISSING_READING for every meter without a reading for the period, in meter order."""
+    meters = fetch(conn, "SELECT COUNT(*) FROM meters")[0][0]
+    read = fetch(conn, "SELECT COUNT(*) FROM readings WHERE period = ?", [str(period)])[0][0]
+    if read >= meters:  # a reading is of a stored meter, once per period: all are there
+        return []
+    rows = fetch(
+        conn,
+        "SELECT m.meter_id, m.unit_id FROM meters m WHERE NOT EXISTS "
+        "(SELECT 1 FROM readings r WHERE r.meter_id = m.meter_id AND r.period = ?) ORDER BY m.meter_id",
+        [str(period)],
+    )
+    return [
+        Problem.error("MISSING_READING", unit=unit_id or meter_id, meter_id=meter_id, period=period)
+        for meter_id, unit_id in rows
+    ]
+
+
+# --- the plan of a run and its tasks ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    url: str
+    period: Period
+    as_of: date
+    tariff: TariffVersion
+    rounding: RoundingMode
+    policy: LateFeePolicy
+    due: date
+    partitions: tuple[Partition, ...]
+    ledgers: bool  # some bill was issued on or before as_of: late fees may be due
+
+    @property
+    def units(self) -> int:
+        return sum(p.units for p in self.partitions)
+
+
+@dataclass(frozen=True, slots=True)
+class RateTask:
+    """One task: rate these partitions (runs in a worker; reads its rows from `url`)."""
+
+    url: str
+    token: str
+    parts: tuple[Partition, ...]
+    period: Period
+    as_of: date
+    tariff: TariffVersion
+    rounding: RoundingMode
+    policy: LateFeePolicy
+    ledgers: bool
+
+
+# A bill as a task returns it: unit, principal fen, late fee fen, lines, late-fee charges,
+# adjustments it carries. A line: item, quantity text (or None), amount fen, exact text, detail JSON.
+LineRow = tuple[str, str | None, int, str, str]
+BillRow = tuple[str, int, int, tuple[LineRow, ...], tuple[tuple[int, int, int], ...], tuple[int, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rated:
+    """What a task returns: its bills in issue order, its problems, fen per item."""
+
+    bills: tuple[BillRow, ...]
+    problems: tuple[Problem, ...]
+    by_item: Mapping[str, int]
+
+
+def rate_partitions(ctx: Context, run: RunPlan, *, executor: Executor | None = None) -> Iterator[Rated]:
+    """Every task's result, in partition order (tasks run on the executor meanwhile).
+
+    Without `executor`: in this process for a small estate, else on `make_executor(settings)`
+    (shut down when done).
+    """
+    token = uuid.uuid4().hex
+    tasks = [
+        RateTask(
+            url=run.url,
+            token=token,
+            parts=parts,
+            period=run.period,
+            as_of=run.as_of,
+            tariff=run.tariff,
+            rounding=run.rounding,
+            policy=run.policy,
+            ledgers=run.ledgers,
+        )
+        for parts in chunk(run.partitions, TASK_UNITS)
+    ]
+    own = None
+    if executor is None:
+        own = executor = InlineExecutor() if run.units <= INLINE_UNITS else make_executor(ctx.settings)
+    window = 2 * executor_workers(executor) + 1
+    pending: deque[Future[Rated]] = deque()
+    try:
+        todo = iter(tasks)
+        for _ in ctx.progress.track(range(len(tasks)), total=len(tasks), description=f"rate {run.period}"):
+            while len(pending) < window:
+                task = next(todo, None)
+                if task is None:
+                    break
+                pending.append(executor.submit(rate_task, task))
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        if own is not None:
+            own.shutdown(wait=True, cancel_futures=True)
+        if isinstance(own, InlineExecutor):
+            from billing.store.bulk import close_reader
+
+            close_reader(run.url)
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Totals:
+    bills: int = 0
+    lines: int = 0
+    fen: int = 0
+    by_item: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    problems: list[Problem] = field(default_factory=list)
+    refused: bool = False
+
+    def add(self, rated: Rated) -> None:
+        self.problems.extend(rated.problems)
+        if any(p.is_error for p in rated.problems):
+            self.refused = True
+        if self.refused:
+            return
+        self.bills += len(rated.bills)
+        for b in rated.bills:
+            self.lines += len(b[3])
+            self.fen += b[1] + b[2]
+        for item, fen in rated.by_item.items():
+            self.by_item[item] += fen
+
+    def summarise(self, result: StepResult, period: Period, lang: str) -> None:
+        en = lang.startswith("en")
+        result.say(
+            f"{period}: {self.bills} {'bills' if en else '张账单'}, {self.lines} {'lines' if en else '行'}, "
+            f"{'total' if en else '合计'} {format_money(from_fen(self.fen))}"
+        )
+        for item in ITEM_ORDER:
+            if str(item) in self.by_item:
+                result.say(f"  {item!s:<20} {format_money(from_fen(self.by_item[str(item)])):>14}")
+
+
+BILL_COLUMNS = (
+    "id",
+    "run_id",
+    "unit_id",
+    "period",
+    "issue_date",
+    "due_date",
+    "principal_fen",
+    "late_fee_fen",
+    "total_fen",
+)
+LINE_COLUMNS = ("bill_id", "seq", "item", "quantity", "amount_fen", "exact", "detail")
+CHARGE_COLUMNS = ("bill_id", "target_bill_id", "amount_fen", "accrued_fen")
+
+
+def write_bills(conn: Connection, ctx: Context, run: RunPlan) -> _Totals:
+    """Rate every partition and write the run, its bills, lines and late-fee charges in bulk,
+    inside the caller's transaction; stops writing (the caller rolls back) at the first error,
+    but still rates the rest so that every problem is reported."""
+    totals = _Totals()
+    key = conn.execute(
+        insert(t.bill_runs).values(
+            period=str(run.period),
+            as_of=run.as_of,
+            tariff_version=run.tariff.label,
+            rounding=str(run.rounding),
+            bills=0,
+            total_fen=0,
+            created_at=datetime.now(),
+        )
+    ).inserted_primary_key
+    assert key is not None
+    run_id = int(key[0])
+    next_id = repo.next_id(conn, t.bills)
+    period, issue, due = str(run.period), run.as_of.isoformat(), run.due.isoformat()
+    adjusted: list[tuple[int, int]] = []
+    for rated in rate_partitions(ctx, run):
+        totals.add(rated)
+        if totals.refused or not rated.bills:
+            continue
+        bills: list[tuple[Any, ...]] = []
+        lines: list[tuple[Any, ...]] = []
+        charges: list[tuple[Any, ...]] = []
+        for unit_id, principal, late_fee, bill_lines, bill_charges, adjustment_ids in rated.bills:
+            bill_id = next_id
+            next_id += 1
+            bills.append(
+                (bill_id, run_id, unit_id, period, issue, due, principal, late_fee, principal + late_fee)
+            )
+            lines.extend((bill_id, seq, *ln) for seq, ln in enumerate(bill_lines, start=1))
+            charges.extend((bill_id, *c) for c in bill_charges)
+            adjusted.extend((bill_id, a) for a in adjustment_ids)
+        insert_rows(conn, "bills", BILL_COLUMNS, bills)
+        insert_rows(conn, "bill_lines", LINE_COLUMNS, lines)
+        if charges:
+            insert_rows(conn, "late_fee_charges", CHARGE_COLUMNS, charges)
+    if totals.refused:
+        return totals
+    update_rows(conn, "adjustments", "id", ("applied_bill_id",), adjusted)
+    conn.execute(
+        update(t.bill_runs).where(t.bill_runs.c.id == run_id).values(bills=totals.bills, total_fen=totals.fen)
+    )
+    return totals
+
+
+# --- a task: one group of partitions, in a worker -------------------------------------------------------
+
+_KINDS = {k.value: k for k in UnitKind}
+_UTILITIES = {u.value: u for u in Utility}
+_SCOPES = {s.value: s for s in Scope}
+_ORDER = {item: i for i, item in enumerate(ITEM_ORDER)}
+_DETAIL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")).encode
+
+
+def rate_task(task: RateTask) -> Rated:
+    """Read the task's partitions and rate them (the function the executor runs)."""
+    rows = partition_rows(
+        task.url, task.parts, str(task.period), task.as_of, token=task.token, ledgers=task.ledgers
+    )
+    return rate_rows(task, rows)
+
+
+def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
+    """Rate one partition's rows; its bills in issue order (building, floor, unit)."""
+    period = task.period
+    units = [
+        Unit(
+            unit_id=unit_id,
+            building=building,
+            floor=floor,
+            kind=_KINDS[kind],
+            area_m2=Decimal(area),
+            handover_date=as_date(handover),
+        )
+        for unit_id, building, floor, kind, area, handover in rows.units
+    ]
+    meter_periods, problems = _meter_periods(rows.meters, period)
+    if problems:
+        return Rated(bills=(), problems=tuple(problems), by_item={})
+    rating = rate_period(
+        period=period, units=units, meter_periods=meter_periods, tariff=task.tariff, rounding=task.rounding
+    )
+    if any(p.is_error for p in rating.problems):
+        return Rated(bills=(), problems=rating.problems, by_item={})
+    proposed: dict[str, ProposedBill] = {}
+    for ln in rating.lines:
+        proposed.setdefault(ln.unit_id, ProposedBill(ln.unit_id)).lines.append(ln)
+    for a in rows.adjustments:
+        _add_adjustment(proposed, *a)
+    if rows.bills:
+        for unit_id, ledger in _ledgers(rows).items():
+            _add_late_fee(proposed, unit_id, ledger, task.as_of, task.policy)
+    order = {u.unit_id: (u.building, u.floor or 0, u.unit_id) for u in units}
+    by_item: dict[str, int] = defaultdict(int)
+    bills = []
+    for unit_id in sorted(proposed, key=lambda u: order.get(u, ("", 0, u))):
+        bill = proposed[unit_id]
+        bill.lines.sort(key=lambda ln: _ORDER[ln.item])
+        line_rows = []
+        principal = late_fee = 0
+        for ln in bill.lines:
+            fen = to_fen(ln.amount)
+            item = str(ln.item)
+            by_item[item] += fen
+            if ln.item is Item.LATE_FEE:
+                late_fee += fen
+            else:
+                principal += fen
+            quantity = None if ln.quantity is None else str(ln.quantity)
+            line_rows.append((item, quantity, fen, str(ln.exact), _DETAIL(ln.detail)))
+        charges = tuple((target, to_fen(amount), to_fen(fee)) for target, amount, fee in bill.charges)
+        bills.append((unit_id, principal, late_fee, tuple(line_rows), charges, tuple(bill.adjustment_ids)))
+    return Rated(bills=tuple(bills), problems=rating.problems, by_item=dict(by_item))
+
+
+def _meter_periods(
+    rows: Sequence[tuple[Any, ...]], period: Period
+) -> tuple[list[MeterPeriod], list[Problem]]:
+    out: list[MeterPeriod] = []
+    missing: list[Problem] = []
+    decimals: dict[str, Decimal] = {}
+
+    def dec(text: Any) -> Decimal:
+        if isinstance(text, Decimal):
+            return text
+        d = decimals.get(text)
+        if d is None:
+            d = decimals[text] = Decimal(text)
+        return d
+
+    for (
+        meter_id,
+        utility,
+        scope,
+        unit_id,
+        parent_id,
+        multiplier,
+        digits,
+        initial,
+        cur,
+        cur_date,
+        prev,
+        prev_date,
+        change_date,
+        old_final,
+        new_initial,
+    ) in rows:
+        if cur is None:  # a reading deleted since the run began (PostgreSQL)
+            missing.append(
+                Problem.error("MISSING_READING", unit=unit_id or meter_id, meter_id=meter_id, period=period)
+            )
+            continue
+        meter = Meter(
+            meter_id=meter_id,
+            utility=_UTILITIES[utility],
+            scope=_SCOPES[scope],
+            unit_id=unit_id,
+            parent_id=parent_id,
+            multiplier=dec(multiplier),
+            digits=digits,
+            initial_reading=dec(initial),
+        )
+        out.append(
+            MeterPeriod(
+                meter=meter,
+                previous=dec(initial) if prev is None else Decimal(prev),
+                previous_date=None if prev is None else as_date(prev_date),
+                current=Decimal(cur),
+                current_date=as_date(cur_date),
+                change=None
+                if change_date is None
+                else MeterChange(
+                    meter_id=meter_id,
+                    change_date=as_date(change_date),  # type: ignore[arg-type]
+                    old_final=Decimal(old_final),
+                    new_initial=Decimal(new_initial),
+                ),
+            )
+        )
+    return out, missing
+
+
+def _ledgers(rows: PartitionRows) -> dict[str, UnitLedger]:
+    out: dict[str, UnitLedger] = defaultdict(UnitLedger)
+    periods: dict[str, Period] = {}
+    for unit_id, bill_id, period, issue, due, principal, late_fee, charged in rows.bills:
+        p = periods.get(period)
+        if p is None:
+            p = periods[period] = Period.parse(period)
+        out[unit_id].bills.append(
+            LedgerBill(
+                bill_id=bill_id,
+                period=p,
+                issue_date=as_date(issue),  # type: ignore[arg-type]
+                due_date=as_date(due),  # type: ignore[arg-type]
+                principal=repo.money(principal),
+                late_fee_line=repo.money(late_fee),
+                late_fee_charged=repo.money(charged),
+            )
+        )
+    for unit_id, payment_id, day, amount in rows.payments:
+        if unit_id in out:  # payments alone bear no late fee
+            out[unit_id].payments.append(
+                LedgerPayment(payment_id=payment_id, pay_date=as_date(day), amount=repo.money(amount))  # type: ignore[arg-type]
+            )
+    return out
+
+
+# --- what goes on a bill besides the rated lines -------------------------------------------------------
+
+
+def _add_adjustment(
+    proposed: dict[str, ProposedBill],
+    adjustment_id: int,
+    unit_id: str,
+    period: str,
+    item: str,
+    amount_fen: int,
+    reason: str,
+    recorded_on: Any,
+) -> None:
+    bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
+    amount = repo.money(amount_fen)
+    day = as_date(recorded_on)
+    bill.lines.append(
+        BillLine(
+            unit_id=unit_id,
+            item=Item.ADJUSTMENT,
+            quantity=None,
+            amount=amount,
+            exact=amount,
+            detail={
+                "adjustment_id": adjustment_id,
+                "period": period,
+                "item": item,
+                "reason": reason,
+                "recorded_on": day.isoformat() if day else None,
+            },
+        )
+    )
+    bill.adjustment_ids.append(adjustment_id)
+
+
+def _add_late_fee(
+    proposed: dict[str, ProposedBill], unit_id: str, ledger: UnitLedger, as_of: date, policy: LateFeePolicy
+) -> None:
+    charges = late_fee_workings(ledger.bills, ledger.payments, as_of, policy)
+    if not charges:
+        return
+    bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
+    total = sum((c.to_charge for c in charges), ZERO)
+    periods = {b.bill_id: str(b.period) for b in ledger.bills}
+    bill.lines.append(
+        BillLine(
+            unit_id=unit_id,
+            item=Item.LATE_FEE,
+            quantity=None,
+            amount=total,
+            exact=total,
+            detail=_late_fee_detail(charges, periods, as_of),
+        )
+    )
+    bill.charges.extend((c.bill_id, c.to_charge, c.fee) for c in charges)
+
+
+def _late_fee_detail(
+    charges: Sequence[LateFeeWorking], periods: Mapping[int, str], as_of: date
+) -> dict[str, object]:
+    return {
+        "as_of": as_of.isoformat(),
+        "bills": [
+            {
+                "bill_id": c.bill_id,
+                "period": periods[c.bill_id],
+                "fee": str(c.fee),
+                "charged_before": str(c.charged),
+                "charged_now": str(c.to_charge),
+                "days": c.days,
+                "principal": str(c.principal),
+                "daily_rate": str(c.daily_rate),
+                "cap": str(c.cap),
+                "capped": c.capped,
+                "accrued": str(c.accrued),
+                "stretches": [
+                    {
+                        "first": s.first.isoformat(),
+                        "last": s.last.isoformat(),
+                        "days": s.days,
+                        "unpaid": str(s.unpaid),
+                        "amount": str(s.amount),
+                    }
+                    for s in c.stretches
+                ],
+            }
+            for c in charges
+        ],
+    }
+
+
+# --- the object-at-a-time API (kept for callers that rate a small set in-process) ---------------------
 
 
 def rating_inputs(conn: Connection, period: Period) -> tuple[tuple[MeterPeriod, ...], list[Problem]]:
@@ -128,166 +637,11 @@ def propose_bills(
     for ln in lines:
         proposed.setdefault(ln.unit_id, ProposedBill(ln.unit_id)).lines.append(ln)
     for unit_id, adjustments in repo.pending_adjustments(conn).items():
-        bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
         for a in adjustments:
-            amount = repo.money(a.amount_fen)
-            bill.lines.append(
-                BillLine(
-                    unit_id=unit_id,
-                    item=Item.ADJUSTMENT,
-                    quantity=None,
-                    amount=amount,
-                    exact=amount,
-                    detail={
-                        "adjustment_id": a.id,
-                        "period": a.period,
-                        "item": a.item,
-                        "reason": a.reason,
-                        "recorded_on": a.recorded_on.isoformat(),
-                    },
-                )
-            )
-            bill.adjustment_ids.append(a.id)
+            _add_adjustment(proposed, a.id, unit_id, a.period, a.item, a.amount_fen, a.reason, a.recorded_on)
     policy = late_fee_policy(ctx.settings)
     for unit_id, ledger in load_ledgers(conn, as_of=as_of).items():
-        charges = late_fee_workings(ledger.bills, ledger.payments, as_of, policy)
-        if not charges:
-            continue
-        bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
-        total = sum((c.to_charge for c in charges), ZERO)
-        periods = {b.bill_id: str(b.period) for b in ledger.bills}
-        detail = {
-            "as_of": as_of.isoformat(),
-            "bills": [
-                {
-                    "bill_id": c.bill_id,
-                    "period": periods[c.bill_id],
-                    "fee": str(c.fee),
-                    "charged_before": str(c.charged),
-                    "charged_now": str(c.to_charge),
-                    "days": c.days,
-                    "principal": str(c.principal),
-                    "daily_rate": str(c.daily_rate),
-                    "cap": str(c.cap),
-                    "capped": c.capped,
-                    "accrued": str(c.accrued),
-                    "stretches": [
-                        {
-                            "first": s.first.isoformat(),
-                            "last": s.last.isoformat(),
-                            "days": s.days,
-                            "unpaid": str(s.unpaid),
-                            "amount": str(s.amount),
-                        }
-                        for s in c.stretches
-                    ],
-                }
-                for c in charges
-            ],
-        }
-        bill.lines.append(
-            BillLine(
-                unit_id=unit_id, item=Item.LATE_FEE, quantity=None, amount=total, exact=total, detail=detail
-            )
-        )
-        bill.charges.extend((c.bill_id, c.to_charge, c.fee) for c in charges)
+        _add_late_fee(proposed, unit_id, ledger, as_of, policy)
     for bill in proposed.values():
-        bill.lines.sort(key=lambda ln: ITEM_ORDER.index(ln.item))
+        bill.lines.sort(key=lambda ln: _ORDER[ln.item])
     return proposed
-
-
-def write_bills(
-    conn: Connection,
-    period: Period,
-    as_of: date,
-    tariff_label: str,
-    rounding: str,
-    bills: Sequence[ProposedBill],
-    ctx: Context,
-) -> None:
-    """Write the run, its bills and their lines in bulk, inside the caller's transaction."""
-    total = sum((b.principal + b.late_fee for b in bills), ZERO)
-    run_id = int(
-        conn.execute(
-            insert(t.bill_runs).values(
-                period=str(period),
-                as_of=as_of,
-                tariff_version=tariff_label,
-                rounding=rounding,
-                bills=len(bills),
-                total_fen=to_fen(total),
-                created_at=datetime.now(),
-            )
-        ).inserted_primary_key[0]
-    )  # type: ignore[index]
-    due = period.due_date(ctx.settings.due_day)
-    first_id = repo.next_id(conn, t.bills)
-    bill_rows, line_rows, charge_rows = [], [], []
-    adjusted: list[tuple[int, int]] = []
-    for offset, bill in enumerate(ctx.progress.track(bills, total=len(bills), description=f"issue {period}")):
-        bill_id = first_id + offset
-        bill_rows.append(
-            {
-                "id": bill_id,
-                "run_id": run_id,
-                "unit_id": bill.unit_id,
-                "period": str(period),
-                "issue_date": as_of,
-                "due_date": due,
-                "principal_fen": to_fen(bill.principal),
-                "late_fee_fen": to_fen(bill.late_fee),
-                "total_fen": to_fen(bill.principal + bill.late_fee),
-            }
-        )
-        for seq, ln in enumerate(bill.lines, start=1):
-            line_rows.append(
-                {
-                    "bill_id": bill_id,
-                    "seq": seq,
-                    "item": str(ln.item),
-                    "quantity": ln.quantity,
-                    "amount_fen": to_fen(ln.amount),
-                    "exact": ln.exact,
-                    "detail": repo.detail_json(ln.detail),
-                }
-            )
-        charge_rows.extend(
-            {
-                "bill_id": bill_id,
-                "target_bill_id": target,
-                "amount_fen": to_fen(amount),
-                "accrued_fen": to_fen(fee),
-            }
-            for target, amount, fee in bill.charges
-        )
-        adjusted.extend((a, bill_id) for a in bill.adjustment_ids)
-    for table, rows in ((t.bills, bill_rows), (t.bill_lines, line_rows), (t.late_fee_charges, charge_rows)):
-        for i in range(0, len(rows), 50000):
-            conn.execute(insert(table), rows[i : i + 50000])
-    for adjustment_id, bill_id in adjusted:
-        conn.execute(
-            update(t.adjustments).where(t.adjustments.c.id == adjustment_id).values(applied_bill_id=bill_id)
-        )
-
-
-def _summarise(result: StepResult, period: Period, proposed: Mapping[str, ProposedBill], lang: str) -> None:
-    by_item: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    lines = 0
-    for bill in proposed.values():
-        for ln in bill.lines:
-            by_item[str(ln.item)] += ln.amount
-            lines += 1
-    total = sum(by_item.values(), ZERO)
-    en = lang.startswith("en")
-    result.say(
-        f"{period}: {len(proposed)} {'bills' if en else '张账单'}, {lines} {'lines' if en else '行'}, "
-        f"{'total' if en else '合计'} {format_money(total)}"
-    )
-    for item in ITEM_ORDER:
-        if str(item) in by_item:
-            result.say(f"  {item!s:<20} {format_money(by_item[str(item)]):>14}")
-
-
-def _unit_order(units: Mapping[str, Unit], unit_id: str) -> tuple[str, int, str]:
-    u = units.get(unit_id)
-    return (u.building, u.floor or 0, unit_id) if u else ("", 0, unit_id)
