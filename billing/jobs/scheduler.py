@@ -36,7 +36,7 @@ from apscheduler.util import obj_to_ref
 from billing.jobs.schedule import Schedule, cron_trigger, last_fire_time, load_schedule
 from billing.jobs.tasks import STOPPING, TASKS, start_up
 from billing.pipeline.context import Context, open_context
-from billing.pipeline.jobs import ensure_job_tables, job_store_engine, unfinished_runs
+from billing.pipeline.jobs import job_store_engine, unfinished_runs
 
 log = logging.getLogger("billing.scheduler")
 
@@ -84,7 +84,6 @@ def run_scheduler(root: Path, *, catch_up: bool = False) -> int:
     ctx = open_context(root)
     try:
         schedule = load_schedule(ctx.workspace)
-        ensure_job_tables(ctx)
         scheduler = _build(ctx, schedule, catch_up=catch_up)
         if stop.attach(scheduler):
             log.info(

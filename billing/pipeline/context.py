@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from billing.config import Settings, Workspace
 from billing.domain.money import RoundingMode
 from billing.domain.problem import Problem
-from billing.store.engine import is_migrated, make_engine, migrate
+from billing.store.engine import is_current, make_engine, migrate
 
 T = TypeVar("T")
 
@@ -44,7 +44,7 @@ def open_context(root: Path, *, lang: str | None = None, progress: Progress | No
     ws = Workspace(root)
     settings = ws.settings()
     engine = make_engine(ws.database_url(settings))
-    if not is_migrated(engine):
+    if not is_current(engine):  # a new workspace, or one made before the newest migration
         migrate(engine)
     return Context(
         workspace=ws,

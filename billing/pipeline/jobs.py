@@ -54,7 +54,6 @@ from billing.pipeline.context import Context, StepResult
 from billing.pipeline.imports import KINDS, import_file, readings_kind
 from billing.store import repo
 from billing.store import schema as t
-from billing.store.engine import migrate
 from billing.store.locks import exclusive
 
 log = logging.getLogger("billing.jobs")
@@ -322,25 +321,6 @@ def _lock_file(ctx: Context, job: str) -> Path | None:
 # --- the record ----------------------------------------------------------------------------------------
 
 
-def ensure_job_tables(ctx: Context) -> None:
-    """Bring a workspace made before the job tables to the newest schema (once, under a lock)."""
-    from sqlalchemy import inspect as sa_inspect
-
-    if "job_runs" in sa_inspect(ctx.engine).get_table_names():
-        return
-    if ctx.engine.dialect.name == "postgresql":
-        with ctx.engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:a, 0)"), {"a": _LOCK_SPACE})
-            conn.commit()
-            try:
-                migrate(ctx.engine)
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:a, 0)"), {"a": _LOCK_SPACE})
-                conn.commit()
-    else:
-        migrate(ctx.engine)  # SQLite: the migration's BEGIN IMMEDIATE serialises it
-
-
 def job_store_engine(ctx: Context) -> Engine:
     """The engine of the scheduler's job store. On SQLite one without BEGIN IMMEDIATE, so that
     its reads (WAL) never wait for a long step's write lock."""
@@ -383,7 +363,6 @@ def unfinished_runs(ctx: Context) -> list[JobRun]:
 
 def list_jobs(ctx: Context, *, limit: int = 30, failed: bool = False) -> StepResult:
     """`billing jobs`: the recent runs with status and summary (problems under failed ones)."""
-    ensure_job_tables(ctx)
     result = StepResult()
     runs = recent_runs(ctx, limit=limit, failed=failed)
     if not runs:
@@ -399,7 +378,6 @@ def list_jobs(ctx: Context, *, limit: int = 30, failed: bool = False) -> StepRes
 
 def fire_by_hand(ctx: Context, job: str, fired: datetime, options: Mapping[str, Any]) -> StepResult:
     """`billing jobs --run JOB`: the job fired as the scheduler fires it; the same key twice does nothing."""
-    ensure_job_tables(ctx)
     result = StepResult()
     done = run_job(ctx, job, fired, options=options)
     result.say(done.describe())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -43,12 +45,19 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the database to the newest schema (idempotent)."""
+    """Bring the database to the newest schema (idempotent; two processes may call it at once)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # on SQLite: BEGIN IMMEDIATE, the database's write lock
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(b"migrate")})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
 
-def is_migrated(engine: Engine) -> bool:
-    return "alembic_version" in inspect(engine).get_table_names()
+def is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest migration (a cheap read, no Alembic environment)."""
+    if "alembic_version" not in inspect(engine).get_table_names():
+        return False
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head

@@ -259,29 +259,3 @@ def test_billing_jobs_run_fires_by_hand_once_per_key(workspace: Path) -> None:
     )
     unknown = runner.invoke(app, [*base, "--run", "coffee"])
     assert unknown.exit_code == 2
-
-
-def test_a_workspace_made_before_the_job_tables_gets_them(tmp_path: Path) -> None:
-    from alembic import command
-    from sqlalchemy import inspect
-
-    from billing.pipeline.context import open_context
-    from billing.store.engine import alembic_config, make_engine
-
-    root = tmp_path / "old"
-    (root / "config").mkdir(parents=True)
-    url = f"sqlite:///{root / 'billing.db'}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        cfg = alembic_config(url)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
-    engine.dispose()
-    (root / "config" / "settings.toml").write_text("", encoding="utf-8")
-    ctx = open_context(root)
-    try:
-        assert "job_runs" not in inspect(ctx.engine).get_table_names()
-        jobs.ensure_job_tables(ctx)
-        assert {"job_runs", "scheduler_jobs"} <= set(inspect(ctx.engine).get_table_names())
-    finally:
-        ctx.engine.dispose()

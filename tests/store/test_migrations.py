@@ -36,3 +36,27 @@ def test_sqlite_runs_with_wal_and_foreign_keys(sqlite_workspace: Path) -> None:
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     finally:
         ctx.engine.dispose()
+
+
+def test_a_workspace_made_before_the_newest_migration_is_brought_up_to_date(sqlite_workspace: Path) -> None:
+    from alembic import command
+
+    from billing.pipeline.context import open_context
+    from billing.store.engine import alembic_config, make_engine
+
+    db = sqlite_workspace / "old.db"
+    url = f"sqlite:///{db}"
+    command.upgrade(alembic_config(url), "0001")  # as a workspace made by the first release
+    old = make_engine(url)
+    assert "job_runs" not in inspect(old).get_table_names()
+    old.dispose()
+    settings = sqlite_workspace / "config" / "settings.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace('"sqlite:///billing.db"', '"sqlite:///old.db"'),
+        encoding="utf-8",
+    )
+    ctx = open_context(sqlite_workspace)
+    try:
+        assert "job_runs" in inspect(ctx.engine).get_table_names()
+    finally:
+        ctx.engine.dispose()
