@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -148,27 +148,6 @@ def init(directory: Path) -> None:
         _problems_exit(exc.problems, _lang())
         return
     _report(result, _lang())
-
-
-def main() -> None:
-    """Entry point: any unexpected failure is one line and exit 3, never a bare traceback."""
-    try:
-        code = app(standalone_mode=False)  # click returns the code of an Exit in this mode
-        sys.exit(code if isinstance(code, int) else 0)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except typer.Abort:
-        sys.exit(2)
-    except Exception as exc:
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error of the command line
-            exc.show()
-            sys.exit(2)
-        if os.environ.get("BILLING_DEBUG"):
-            traceback.print_exc()
-        err.print(f"internal error ({type(exc).__name__}): {exc}", markup=False)
-        sys.exit(3)
 
 
 @app.command("run")
@@ -363,8 +342,6 @@ def jobs(
     as_of: AsOf = None,
 ) -> None:
     """The record of job runs (`--run JOB [--as-of D]`: fire a job for its latest time up to D)."""
-    from datetime import datetime
-
     from billing.pipeline.jobs import fire_by_hand, list_jobs
 
     if run is None:
@@ -398,33 +375,27 @@ def arrears_cmd(
     deadline_days: Annotated[int, typer.Option("--deadline-days", help="days after --as-of to pay by")] = 15,
 ) -> None:
     """Arrears notices per building and the arrears ledger (PDF, XLSX), under out/arrears/<as-of>/."""
-    from datetime import datetime as _datetime
-
     from billing.pipeline.arrears import make_arrears
 
-    d, now = _date(as_of), _datetime.now()
+    d, now = _date(as_of), datetime.now()
     _run(lambda ctx: make_arrears(ctx, d, now, deadline_days=deadline_days))
 
 
 @report_app.command("collection")
 def report_collection_cmd(period: str, as_of: AsOf = None) -> None:
     """Collection rates of period P by building and kind (PDF, XLSX), under out/reports/P/."""
-    from datetime import datetime as _datetime
-
     from billing.pipeline.reports import collection_report
 
-    p, d, now = _period(period), _date(as_of), _datetime.now()
+    p, d, now = _period(period), _date(as_of), datetime.now()
     _run(lambda ctx: collection_report(ctx, p, d, now))
 
 
 @report_app.command("balance")
 def report_balance_cmd(period: str) -> None:
     """Water and electricity balance of period P per master meter (PDF, XLSX), under out/reports/P/."""
-    from datetime import datetime as _datetime
-
     from billing.pipeline.reports import balance_report
 
-    p, now = _period(period), _datetime.now()
+    p, now = _period(period), datetime.now()
     _run(lambda ctx: balance_report(ctx, p, now))
 
 
@@ -434,22 +405,18 @@ def report_cash_ledger_cmd(
     last: Annotated[str, typer.Option("--to", help="the last day (YYYY-MM-DD)")],
 ) -> None:
     """Every payment from --from to --to, with running total and subtotals (PDF, XLSX), under out/reports/."""
-    from datetime import datetime as _datetime
-
     from billing.pipeline.reports import cash_ledger
 
-    f, t, now = _date(first), _date(last), _datetime.now()
+    f, t, now = _date(first), _date(last), datetime.now()
     _run(lambda ctx: cash_ledger(ctx, f, t, now))
 
 
 @report_app.command("deposit-slip")
 def report_deposit_slip_cmd(day: str) -> None:
     """That day's deposit slip for finance (PDF), under out/reports/."""
-    from datetime import datetime as _datetime
-
     from billing.pipeline.reports import deposit_slip
 
-    d, now = _date(day), _datetime.now()
+    d, now = _date(day), datetime.now()
     _run(lambda ctx: deposit_slip(ctx, d, now))
 
 
@@ -483,3 +450,24 @@ def synth(
         _problems_exit(exc.problems, _lang())
         return
     _report(result, _lang())
+
+
+def main() -> None:
+    """Entry point: any unexpected failure is one line and exit 3, never a bare traceback."""
+    try:
+        code = app(standalone_mode=False)  # click returns the code of an Exit in this mode
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except typer.Abort:
+        sys.exit(2)
+    except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error of the command line
+            exc.show()
+            sys.exit(2)
+        if os.environ.get("BILLING_DEBUG"):
+            traceback.print_exc()
+        err.print(f"internal error ({type(exc).__name__}): {exc}", markup=False)
+        sys.exit(3)
