@@ -91,3 +91,15 @@ class MeterPeriod:
     current: Decimal
     current_date: date | None
     change: MeterChange | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deposit:
+    """One deposit slip: money received at the counter or by transfer for a unit."""
+
+    pay_date: date
+    slip_no: str
+    unit_id: str
+    payer: str
+    amount: Decimal
+    method: PaymentMethod

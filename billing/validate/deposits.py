@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 import polars as pl
 
 from billing.domain.money import FEN
-from billing.domain.records import PaymentMethod
+from billing.domain.records import Deposit, PaymentMethod
 from billing.ingest.table import LINE, Table
 from billing.validate.checks import (
     Checks,
@@ -34,19 +33,6 @@ METHODS = {
 
 _AMOUNT = Number("amount", max_int=12, max_frac=2)
 _LENGTHS = {"slip_no": 60, "payer": 100}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Deposit:
-    """One deposit slip: a payment received for a unit (not in domain/records.py, which has no
-    payment record; the pipeline turns it into a payments row)."""
-
-    pay_date: date
-    slip_no: str
-    unit_id: str
-    payer: str
-    amount: Decimal
-    method: PaymentMethod
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
