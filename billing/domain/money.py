@@ -61,7 +61,9 @@ def to_fen(amount: Decimal) -> int:
 
 
 def from_fen(fen: int) -> Decimal:
-    """>>> from_fen(1230)
+    """A whole number of fen as an amount.
+
+    >>> from_fen(1230)
     Decimal('12.30')
     """
     return (Decimal(fen) / 100).quantize(FEN)
