@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -23,14 +23,13 @@ from billing.banks import (
     write_plan,
 )
 from billing.banks.returns import ReturnRow
-from billing.domain.money import ZERO, format_money, to_fen
+from billing.domain.money import format_money, to_fen
 from billing.domain.period import Period
 from billing.domain.problem import Problem
-from billing.ledger.balance import balance
 from billing.pipeline.context import Context, StepResult
-from billing.pipeline.ledgers import late_fee_policy, load_ledgers
 from billing.store import repo
 from billing.store import schema as t
+from billing.store.bulk import fetch, insert_rows, placeholders, update_rows
 from billing.store.locks import exclusive
 
 
@@ -96,37 +95,31 @@ def make_debit(ctx: Context, period: Period, bank: str, as_of: date) -> StepResu
             result.refused = True
             return result
         digest = hashlib.sha256(b"".join(f.data for f in plan.files)).hexdigest()
-        batch_id = int(
-            conn.execute(
-                insert(t.debit_batches).values(
-                    batch_no=batch_no,
-                    bank=bank,
-                    layout_version=plan.layout_version,
-                    period=str(period),
-                    as_of=as_of,
-                    files=json.dumps([f.name for f in plan.files]),
-                    sha256=digest,
-                    count=plan.count,
-                    total_fen=to_fen(plan.total),
-                    status="sent",
-                    created_at=datetime.now(),
-                )
-            ).inserted_primary_key[0]
-        )  # type: ignore[index]
-        conn.execute(
-            insert(t.debit_items),
-            [
-                {
-                    "batch_id": batch_id,
-                    "reference": r.reference,
-                    "unit_id": r.unit_id,
-                    "account": r.account,
-                    "account_name": r.account_name,
-                    "amount_fen": to_fen(r.amount),
-                    "status": "sent",
-                }
+        key = conn.execute(
+            insert(t.debit_batches).values(
+                batch_no=batch_no,
+                bank=bank,
+                layout_version=plan.layout_version,
+                period=str(period),
+                as_of=as_of,
+                files=json.dumps([f.name for f in plan.files]),
+                sha256=digest,
+                count=plan.count,
+                total_fen=to_fen(plan.total),
+                status="sent",
+                created_at=datetime.now(),
+            )
+        ).inserted_primary_key
+        assert key is not None
+        batch_id = int(key[0])
+        insert_rows(
+            conn,
+            "debit_items",
+            ("batch_id", "reference", "unit_id", "account", "account_name", "amount_fen", "status"),
+            (
+                (batch_id, r.reference, r.unit_id, r.account, r.account_name, to_fen(r.amount), "sent")
                 for r in batch.rows
-            ],
+            ),
         )
         result.files.extend(write_plan(plan, out_dir))
     for f in result.files:
@@ -141,22 +134,28 @@ def make_debit(ctx: Context, period: Period, bank: str, as_of: date) -> StepResu
 def _debit_rows(
     ctx: Context, conn: Connection, period: Period, as_of: date
 ) -> list[tuple[str, str, str, Decimal]]:
-    pending = set(
-        conn.execute(select(t.debit_items.c.unit_id).where(t.debit_items.c.status == "sent")).scalars()
+    """(unit, account, account name, outstanding) of every unit to debit, in unit order.
+
+    The outstanding is the unit's balance at as_of: billed (principal and late-fee line of the
+    bills issued on or before it) less paid (payments dated on or before it) — summed by the
+    database in fen, the same figure `billing.ledger.balance` gives.
+    """
+    rows = fetch(
+        conn,
+        "SELECT u.unit_id, u.bank_account, CASE "
+        " WHEN u.account_name IS NOT NULL AND u.account_name <> '' THEN u.account_name "
+        " WHEN u.owner_name IS NOT NULL AND u.owner_name <> '' THEN u.owner_name ELSE '' END, "
+        " COALESCE((SELECT SUM(b.principal_fen + b.late_fee_fen) FROM bills b "
+        "           WHERE b.unit_id = u.unit_id AND b.issue_date <= ?), 0) "
+        " - COALESCE((SELECT SUM(p.amount_fen) FROM payments p "
+        "             WHERE p.unit_id = u.unit_id AND p.pay_date <= ?), 0) "
+        "FROM units u WHERE u.debit = ? AND u.bank_account IS NOT NULL AND u.bank_account <> '' "
+        "AND NOT EXISTS (SELECT 1 FROM debit_items d WHERE d.unit_id = u.unit_id AND d.status = 'sent')",
+        [as_of, as_of, True],
     )
-    candidates = {
-        u.unit_id: u
-        for u in repo.load_units(conn).values()
-        if u.debit and u.bank_account and u.unit_id not in pending
-    }
-    policy = late_fee_policy(ctx.settings)
-    rows = []
-    for unit_id, ledger in sorted(load_ledgers(conn, as_of=as_of, unit_ids=candidates).items()):
-        owed = balance(ledger.bills, ledger.payments, as_of, policy).outstanding
-        if owed > 0:
-            u = candidates[unit_id]
-            rows.append((unit_id, u.bank_account or "", u.account_name or u.owner_name or "", owed))
-    return rows
+    out = [(unit_id, account, name, repo.money(owed)) for unit_id, account, name, owed in rows if owed > 0]
+    out.sort(key=lambda r: r[0])
+    return out
 
 
 def _stored_batch(conn: Connection, batch: Any) -> DebitBatch:
@@ -221,10 +220,36 @@ def import_bank_return(ctx: Context, path: Path, bank: str) -> StepResult:
     return result
 
 
+class _Item(NamedTuple):
+    id: int
+    batch_id: int
+    reference: str
+    unit_id: str
+    account: str
+    account_name: str | None
+    amount_fen: int
+    status: str
+
+
+_ITEM_COLUMNS = "id, batch_id, reference, unit_id, account, account_name, amount_fen, status"
+
+
 def _match(
     conn: Connection, rows: Sequence[ReturnRow], file: str, problems: list[Problem]
 ) -> list[tuple[ReturnRow, Any]]:
-    items = {i.reference: i for i in conn.execute(select(t.debit_items))}
+    # The open items (the account/amount fallback needs them all), and any others the file names.
+    items = {
+        r[2]: _Item(*r) for r in fetch(conn, f"SELECT {_ITEM_COLUMNS} FROM debit_items WHERE status = 'sent'")
+    }
+    others = sorted({row.reference for row in rows} - set(items))
+    for start in range(0, len(others), 5000):
+        chunk = others[start : start + 5000]
+        for r in fetch(
+            conn,
+            f"SELECT {_ITEM_COLUMNS} FROM debit_items WHERE reference IN ({placeholders(len(chunk))})",
+            chunk,
+        ):
+            items[r[2]] = _Item(*r)
     open_by_account: dict[tuple[str, int], list[Any]] = {}
     for i in items.values():
         if i.status == "sent":
@@ -268,38 +293,42 @@ def _match(
 def _post(
     conn: Connection, matched: Sequence[tuple[ReturnRow, Any]], import_id: int
 ) -> tuple[int, int, Decimal]:
-    payments, ok, failed, total = [], 0, 0, ZERO
+    """Every matched item's result, and a payment for each success, written in bulk."""
+    updates, payments, ok, failed, total_fen = [], [], 0, 0, 0
     for row, item in matched:
-        conn.execute(
-            update(t.debit_items)
-            .where(t.debit_items.c.id == item.id)
-            .values(
-                status="success" if row.success else "failed",
-                reason_code=row.reason_code,
-                reason_text=row.reason_text,
-                return_date=row.date,
-                return_import_id=import_id,
+        day = row.date.isoformat()
+        updates.append(
+            (
+                "success" if row.success else "failed",
+                row.reason_code,
+                row.reason_text,
+                day,
+                import_id,
+                item.id,
             )
         )
         if row.success:
             payments.append(
-                {
-                    "unit_id": item.unit_id,
-                    "pay_date": row.date,
-                    "amount_fen": item.amount_fen,
-                    "method": "debit",
-                    "payer": item.account_name,
-                    "debit_item_id": item.id,
-                    "import_id": import_id,
-                }
+                (item.unit_id, day, item.amount_fen, "debit", item.account_name, item.id, import_id)
             )
             ok += 1
-            total += repo.money(item.amount_fen)
+            total_fen += item.amount_fen
         else:
             failed += 1
-    if payments:
-        conn.execute(insert(t.payments), payments)
-    batch_ids = {item.batch_id for _, item in matched}
+    update_rows(
+        conn,
+        "debit_items",
+        "id",
+        ("status", "reason_code", "reason_text", "return_date", "return_import_id"),
+        updates,
+    )
+    insert_rows(
+        conn,
+        "payments",
+        ("unit_id", "pay_date", "amount_fen", "method", "payer", "debit_item_id", "import_id"),
+        payments,
+    )
+    batch_ids = sorted({item.batch_id for _, item in matched})
     for batch_id in batch_ids:
         still_open = conn.execute(
             select(t.debit_items.c.id).where(
@@ -310,4 +339,4 @@ def _post(
             conn.execute(
                 update(t.debit_batches).where(t.debit_batches.c.id == batch_id).values(status="returned")
             )
-    return ok, failed, total
+    return ok, failed, repo.money(total_fen)

@@ -7,6 +7,7 @@ again (same kind and scope) changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+import polars as pl
 from sqlalchemy import Connection, insert
 
 from billing.domain.money import to_fen
@@ -23,7 +25,7 @@ from billing.domain.period import Period
 from billing.domain.problem import Problem
 from billing.domain.records import Meter
 from billing.ingest.columns import DEPOSITS, METER_CHANGES, METERS, READINGS, UNITS
-from billing.ingest.table import ColumnSpec, Table, read_table
+from billing.ingest.table import LINE, ColumnSpec, Table, read_table
 from billing.pipeline.context import Context, StepResult
 from billing.store import repo
 from billing.store import schema as t
@@ -31,7 +33,7 @@ from billing.store.locks import exclusive
 from billing.validate.deposits import DepositContext, validate_deposits
 from billing.validate.meter_changes import MeterChangeContext, validate_meter_changes
 from billing.validate.meters import MeterContext, validate_meters
-from billing.validate.readings import ReadingContext, validate_readings
+from billing.validate.readings import ReadingContext, ValidatedReadings, validate_readings
 from billing.validate.units import validate_units
 
 
@@ -98,7 +100,7 @@ UNITS_KIND = ImportKind("units", UNITS, lambda conn, table: validate_units(table
 def _check_meters(conn: Connection, table: Table) -> Any:
     context = MeterContext(
         units=repo.unit_ids(conn),
-        meters=repo.load_meters(conn),
+        meters=repo.meter_table(conn),
         with_readings=repo.meters_with_readings(conn),
     )
     return validate_meters(table, context)
@@ -120,9 +122,11 @@ def _check_meter_changes(conn: Connection, table: Table) -> Any:
     # A change falls in an open period: the first one not issued, or with no bill yet, the first
     # period with readings. Its previous reading is the meter's last reading before that period.
     open_period = max(issued).next() if issued else repo.first_reading_period(conn) or Period(9999, 12)
-    previous = repo.previous_readings(conn, open_period)
+    # only the meters the file names are looked at
+    named = table.frame.get_column("meter_id").drop_nulls().unique().to_list() if table.ok else []
+    previous = repo.previous_readings(conn, open_period, named)
     context = MeterChangeContext(
-        meters=repo.load_meters(conn),
+        meters=repo.meter_table(conn, named),
         issued=frozenset(issued),
         previous={m: v for m, (v, _) in previous.items()},
     )
@@ -139,28 +143,88 @@ METER_CHANGES_KIND = ImportKind("meter-changes", METER_CHANGES, _check_meter_cha
 # --- readings --------------------------------------------------------------------------------------
 
 
+# Meters checked at a time: a readings file of any size is checked in slices of meter ids, each
+# with its own slice of the database, so that memory stays bounded (CONTRACT: every problem of
+# every row is still reported; a meter's rows are always in one slice, so duplicates are found).
+READINGS_SLICE = 250_000
+
+
 def readings_kind(period: Period) -> ImportKind:
     def check(conn: Connection, table: Table) -> Any:
-        meters = repo.load_meters(conn)
-        context = ReadingContext(
-            period=period,
-            issued=str(period) in repo.issued_periods(conn),
-            meters=meters,
-            previous=repo.previous_readings(conn, period),
-            changes=repo.changes_in(conn, period),
-            average=trailing_average(repo.readings_history(conn, _trailing(period, 4)), meters, period),
+        if str(period) in repo.issued_periods(conn):  # refused before anything is looked at
+            return validate_readings(table, ReadingContext(period=period, issued=True))
+        if not table.ok:
+            return validate_readings(table, ReadingContext(period=period))
+        trailing = _trailing(period, 4)
+        # The average needs two consecutive months of history: skip reading it when there are none.
+        have = repo.periods_with_readings(conn, trailing)
+        history_periods = (
+            [p for p in trailing if p in have]
+            if any(a in have and b in have for a, b in itertools.pairwise(trailing))
+            else []
         )
-        return validate_readings(table, context)
+        changes = repo.changes_in(conn, period)
+        ids = table.frame.get_column("meter_id")
+        starts = ids.drop_nulls().unique().sort().gather_every(READINGS_SLICE).to_list()
+        done = []
+        for k, low in enumerate(starts or [None]):
+            high = starts[k + 1] if k + 1 < len(starts) else None
+            rows = pl.lit(True)
+            if low is not None and k > 0:
+                rows = rows & (pl.col("meter_id") >= low)
+            if high is not None:
+                rows = rows & (pl.col("meter_id") < high)
+            if k == 0:
+                rows = rows | pl.col("meter_id").is_null()  # rows without an id: checked once
+            part = table.frame.filter(rows)
+            named = part.get_column("meter_id").drop_nulls().to_list()
+            low = low if k > 0 else None
+            meters, previous = repo.meters_and_previous(conn, period, named, low, high)
+            history = (
+                repo.readings_history(conn, history_periods, named, low, high) if history_periods else {}
+            )
+            context = ReadingContext(
+                period=period,
+                issued=False,
+                meters=meters,
+                previous=previous,
+                changes=changes,
+                average=trailing_average(history, meters, period) if history else {},
+            )
+            done.append(validate_readings(dataclasses.replace(table, frame=part), context))
+            del meters, previous, history, context
+        if len(done) == 1:
+            return done[0]
+        return ValidatedReadings(
+            file=table.file,
+            period=period,
+            frame=pl.concat([d.frame for d in done]).sort(LINE),
+            problems=tuple(sorted((p for d in done for p in d.problems), key=lambda p: p.line or 0)),
+        )
 
     def write(conn: Connection, checked: Any, import_id: int, today: date) -> str:
-        frame = checked.frame
-        rows = [
-            {"meter_id": m, "reading": Decimal(r), "read_date": d}
-            for m, r, d in frame.select("meter_id", "reading", "read_date").iter_rows()
-        ]
-        replaced = repo.replace_readings(conn, period, rows, import_id=import_id)
+        # Sorted by meter: the rows go into the readings index in order.
+        frame = checked.frame.select("meter_id", "reading", "read_date").sort("meter_id")
+        plain = frame.get_column("reading").str.contains(r"^(0|[1-9][0-9]{0,19})(\.[0-9]{1,6})?$").all()
+        if not plain:  # the stored text is str(Decimal) of the reading, as the column writes it
+            frame = frame.with_columns(
+                pl.col("reading").map_elements(lambda r: str(Decimal(r)), return_dtype=pl.String)
+            )
+        frame = frame.select(
+            "meter_id",
+            pl.lit(str(period)).alias("period"),
+            "reading",
+            pl.col("read_date").dt.strftime("%Y-%m-%d"),
+            pl.lit(import_id).alias("import_id"),
+        )
+        replaced = repo.replace_reading_rows(
+            conn,
+            period,
+            (row for part in frame.iter_slices(50_000) for row in part.iter_rows()),
+            ids=frame.get_column("meter_id"),
+        )
         note = f" ({replaced} replaced)" if replaced else ""
-        return f"{len(rows)} readings for {period}{note}"
+        return f"{frame.height} readings for {period}{note}"
 
     return ImportKind("readings", READINGS, check, write)
 

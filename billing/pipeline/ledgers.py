@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from billing.config import Settings
 from billing.domain.period import Period
 from billing.ledger.records import LateFeePolicy, LedgerBill, LedgerPayment
-from billing.store import schema as t
+from billing.store.bulk import as_date, fetch, placeholders
 from billing.store.repo import money
 
 
@@ -36,57 +36,69 @@ def load_ledgers(
     conn: Connection, *, as_of: date, unit_ids: Iterable[str] | None = None, building: str | None = None
 ) -> dict[str, UnitLedger]:
     """Bills issued on or before `as_of` (C_b counting the charges made by such bills) and
-    payments dated on or before it, per unit; of one building's units when `building` is given."""
-    carrier = t.bills.alias("carrier")
-    charged = (
-        select(t.late_fee_charges.c.target_bill_id, func.sum(t.late_fee_charges.c.amount_fen).label("fen"))
-        .join(carrier, carrier.c.id == t.late_fee_charges.c.bill_id)
-        .where(carrier.c.issue_date <= as_of)
-        .group_by(t.late_fee_charges.c.target_bill_id)
-        .subquery()
-    )
-    qb = (
-        select(
-            t.bills.c.id,
-            t.bills.c.unit_id,
-            t.bills.c.period,
-            t.bills.c.issue_date,
-            t.bills.c.due_date,
-            t.bills.c.principal_fen,
-            t.bills.c.late_fee_fen,
-            charged.c.fen,
-        )
-        .outerjoin(charged, charged.c.target_bill_id == t.bills.c.id)
-        .where(t.bills.c.issue_date <= as_of)
-        .order_by(t.bills.c.unit_id, t.bills.c.period)
-    )
-    qp = (
-        select(t.payments.c.id, t.payments.c.unit_id, t.payments.c.pay_date, t.payments.c.amount_fen)
-        .where(t.payments.c.pay_date <= as_of)
-        .order_by(t.payments.c.unit_id, t.payments.c.pay_date, t.payments.c.id)
-    )
+    payments dated on or before it, per unit; of one building's units when `building` is given,
+    of `unit_ids` when given. Units in id order; bills by period, payments by date."""
+    where, params = "", []
+    wanted = None if unit_ids is None else sorted(set(unit_ids))
     if building is not None:
-        in_building = select(t.units.c.unit_id).where(t.units.c.building == building)
-        qb = qb.where(t.bills.c.unit_id.in_(in_building))
-        qp = qp.where(t.payments.c.unit_id.in_(in_building))
-    wanted = set(unit_ids) if unit_ids is not None else None
+        where += " AND x.unit_id IN (SELECT unit_id FROM units WHERE building = ?)"
+        params.append(building)
+    if wanted is not None and len(wanted) <= _IN_LIMIT:
+        if not wanted:
+            return {}
+        where += f" AND x.unit_id IN ({placeholders(len(wanted))})"
+        params.extend(wanted)
+    bills = fetch(
+        conn,
+        "SELECT x.unit_id, x.id, x.period, x.issue_date, x.due_date, x.principal_fen, x.late_fee_fen, "
+        "(SELECT SUM(lc.amount_fen) FROM late_fee_charges lc JOIN bills cb ON cb.id = lc.bill_id "
+        " WHERE lc.target_bill_id = x.id AND cb.issue_date <= ?) "
+        f"FROM bills x WHERE x.issue_date <= ?{where}",
+        [as_of, as_of, *params],
+    )
+    payments = fetch(
+        conn,
+        f"SELECT x.unit_id, x.id, x.pay_date, x.amount_fen FROM payments x WHERE x.pay_date <= ?{where}",
+        [as_of, *params],
+    )
+    keep = set(wanted) if wanted is not None and len(wanted) > _IN_LIMIT else None
     out: dict[str, UnitLedger] = defaultdict(UnitLedger)
-    for r in conn.execute(qb):
-        if wanted is None or r.unit_id in wanted:
-            out[r.unit_id].bills.append(
-                LedgerBill(
-                    bill_id=r.id,
-                    period=Period.parse(r.period),
-                    issue_date=r.issue_date,
-                    due_date=r.due_date,
-                    principal=money(r.principal_fen),
-                    late_fee_line=money(r.late_fee_fen),
-                    late_fee_charged=money(r.fen),
-                )
+    periods: dict[str, Period] = {}
+    days: dict[object, date] = {}
+
+    def day(value: object) -> date:
+        found = days.get(value)
+        if found is None:
+            found = days[value] = as_date(value)  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
+
+    bills.sort(key=lambda r: (r[0], r[2]))
+    for unit_id, bill_id, period, issue, due, principal, late_fee, charged in bills:
+        if keep is not None and unit_id not in keep:
+            continue
+        p = periods.get(period)
+        if p is None:
+            p = periods[period] = Period.parse(period)
+        out[unit_id].bills.append(
+            LedgerBill(
+                bill_id=bill_id,
+                period=p,
+                issue_date=day(issue),
+                due_date=day(due),
+                principal=money(principal),
+                late_fee_line=money(late_fee),
+                late_fee_charged=money(charged),
             )
-    for r in conn.execute(qp):
-        if wanted is None or r.unit_id in wanted:
-            out[r.unit_id].payments.append(
-                LedgerPayment(payment_id=r.id, pay_date=r.pay_date, amount=money(r.amount_fen))
-            )
-    return dict(out)
+        )
+    payments.sort(key=lambda r: (r[0], str(r[2]), r[1]))
+    for unit_id, payment_id, paid_on, amount in payments:
+        if keep is not None and unit_id not in keep:
+            continue
+        out[unit_id].payments.append(
+            LedgerPayment(payment_id=payment_id, pay_date=day(paid_on), amount=money(amount))
+        )
+    return dict(sorted(out.items()))
+
+
+# An IN list longer than this reads every unit's rows and filters (SQLite's limit is 32766).
+_IN_LIMIT = 5000

@@ -26,6 +26,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # 256 MB of page cache (the default is 2 MB): bulk writes into the indexes of
+            # million-row tables stay in memory instead of re-reading pages through the OS.
+            cur.execute("PRAGMA cache_size=-262144")
             cur.close()
 
         @event.listens_for(engine, "begin")

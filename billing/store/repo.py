@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from billing.domain.money import from_fen, to_fen
 from billing.domain.period import Period
 from billing.domain.records import Meter, MeterChange, Scope, Unit, UnitKind, Utility
 from billing.store import schema as t
+from billing.store.bulk import as_date, as_decimal, fetch, insert_rows, is_postgres, placeholders
 
 # --- imports ------------------------------------------------------------------------------------
 
@@ -62,32 +63,59 @@ _UNIT_FIELDS = (
 )
 
 
-def _unit(row: Any) -> Unit:
-    return Unit(
-        unit_id=row.unit_id,
-        building=row.building,
-        floor=row.floor,
-        kind=UnitKind(row.kind),
-        area_m2=row.area_m2,
-        handover_date=row.handover_date,
-        owner_name=row.owner_name,
-        phone=row.phone,
-        bank_name=row.bank_name,
-        bank_account=row.bank_account,
-        account_name=row.account_name,
-        debit=bool(row.debit),
-    )
+_KINDS = {k.value: k for k in UnitKind}
+_UTILITIES = {u.value: u for u in Utility}
+_SCOPES = {s.value: s for s in Scope}
+_UNIT_COLUMNS = "unit_id, building, floor, kind, area_m2, handover_date, " + ", ".join(_UNIT_FIELDS[5:])
+# An IN list longer than this reads the whole table and filters (SQLite's limit is 32766).
+_IN_LIMIT = 5000
+
+
+def _units(rows: Iterable[tuple[Any, ...]]) -> dict[str, Unit]:
+    decimals: dict[str, Decimal] = {}
+    out = {}
+    for unit_id, building, floor, kind, area, handover, owner, phone, bank, account, name, debit in rows:
+        area_m2 = decimals.get(area)
+        if area_m2 is None:
+            area_m2 = decimals[area] = as_decimal(area)
+        out[unit_id] = Unit(
+            unit_id=unit_id,
+            building=building,
+            floor=floor,
+            kind=_KINDS[kind],
+            area_m2=area_m2,
+            handover_date=as_date(handover),
+            owner_name=owner,
+            phone=phone,
+            bank_name=bank,
+            bank_account=account,
+            account_name=name,
+            debit=bool(debit),
+        )
+    return out
 
 
 def load_units(conn: Connection, unit_ids: Iterable[str] | None = None) -> dict[str, Unit]:
-    q = select(t.units).order_by(t.units.c.unit_id)
-    if unit_ids is not None:
-        q = q.where(t.units.c.unit_id.in_(list(unit_ids)))
-    return {r.unit_id: _unit(r) for r in conn.execute(q)}
+    """Units by id, in id order (of `unit_ids` only, when given)."""
+    if unit_ids is None:
+        return _units(fetch(conn, f"SELECT {_UNIT_COLUMNS} FROM units ORDER BY unit_id"))
+    wanted = sorted(set(unit_ids))
+    if len(wanted) > _IN_LIMIT:
+        keep = set(wanted)
+        return {k: u for k, u in load_units(conn).items() if k in keep}
+    if not wanted:
+        return {}
+    return _units(
+        fetch(
+            conn,
+            f"SELECT {_UNIT_COLUMNS} FROM units WHERE unit_id IN ({placeholders(len(wanted))}) ORDER BY unit_id",
+            wanted,
+        )
+    )
 
 
 def unit_ids(conn: Connection) -> set[str]:
-    return set(conn.execute(select(t.units.c.unit_id)).scalars())
+    return {r[0] for r in fetch(conn, "SELECT unit_id FROM units")}
 
 
 def _unit_values(u: Unit) -> dict[str, Any]:
@@ -113,7 +141,7 @@ def upsert_units(
 
     Returns (inserted, changed).
     """
-    old = load_units(conn, [u.unit_id for u in new]) if len(new) < 20000 else load_units(conn)
+    old = load_units(conn, [u.unit_id for u in new])
     inserts, history, changed = [], [], []
     for u in new:
         before = old.get(u.unit_id)
@@ -130,7 +158,8 @@ def upsert_units(
             )
             changed.append(u)
     if inserts:
-        conn.execute(insert(t.units), inserts)
+        columns = ("unit_id", "import_id", *_UNIT_FIELDS)
+        insert_rows(conn, "units", columns, (tuple(_bind(r[c]) for c in columns) for r in inserts))
     if history:
         conn.execute(insert(t.unit_history), history)
     for u in changed:
@@ -150,25 +179,114 @@ def unit_history(conn: Connection, unit_id: str) -> list[dict[str, Any]]:
 # --- meters and readings ------------------------------------------------------------------------
 
 
-def _meter(row: Any) -> Meter:
+_METER_COLUMNS = "meter_id, utility, scope, unit_id, parent_id, multiplier, digits, initial_reading"
+
+
+def _meter(row: tuple[Any, ...], decimals: dict[Any, Decimal]) -> Meter:
+    meter_id, utility, scope, unit_id, parent_id, multiplier, digits, initial = row
+    m = decimals.get(multiplier)
+    if m is None:
+        m = decimals[multiplier] = as_decimal(multiplier)
+    i = decimals.get(initial)
+    if i is None:
+        i = decimals[initial] = as_decimal(initial)
     return Meter(
-        meter_id=row.meter_id,
-        utility=Utility(row.utility),
-        scope=Scope(row.scope),
-        unit_id=row.unit_id,
-        parent_id=row.parent_id,
-        multiplier=row.multiplier,
-        digits=row.digits,
-        initial_reading=row.initial_reading,
+        meter_id=meter_id,
+        utility=_UTILITIES[utility],
+        scope=_SCOPES[scope],
+        unit_id=unit_id,
+        parent_id=parent_id,
+        multiplier=m,
+        digits=digits,
+        initial_reading=i,
     )
 
 
 def load_meters(conn: Connection) -> dict[str, Meter]:
-    return {r.meter_id: _meter(r) for r in conn.execute(select(t.meters).order_by(t.meters.c.meter_id))}
+    """Every meter by id, in id order."""
+    decimals: dict[Any, Decimal] = {}
+    return {
+        r[0]: _meter(r, decimals)
+        for r in fetch(conn, f"SELECT {_METER_COLUMNS} FROM meters ORDER BY meter_id")
+    }
+
+
+class MeterTable(Mapping[str, Meter]):
+    """Every stored meter by id, each `Meter` made only when looked up (and kept).
+
+    For checks that ask whether ids are known and look at a few meters: a million meters cost
+    their rows, not a million objects. Iterating the values makes them all.
+    """
+
+    def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._rows = {r[0]: r for r in rows}
+        self._made: dict[str, Meter] = {}
+        self._decimals: dict[Any, Decimal] = {}
+
+    def __getitem__(self, meter_id: str) -> Meter:
+        found = self._made.get(meter_id)
+        if found is None:
+            found = self._made[meter_id] = _meter(self._rows[meter_id], self._decimals)
+        return found
+
+    def __contains__(self, meter_id: object) -> bool:
+        return meter_id in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def items(self) -> ItemsView[str, Meter]:
+        return _MeterItems(self)
+
+    def values(self) -> ValuesView[Meter]:
+        return _MeterValues(self)
+
+    def made(self) -> Iterator[tuple[str, Meter]]:
+        """Every (id, meter), each made afresh unless looked up before (none is kept)."""
+        made, decimals = self._made, self._decimals
+        for meter_id, row in self._rows.items():
+            found = made.get(meter_id)
+            yield meter_id, found if found is not None else _meter(row, decimals)
+
+
+class _MeterItems(ItemsView[str, Meter]):
+    _mapping: MeterTable
+
+    def __iter__(self) -> Iterator[tuple[str, Meter]]:
+        return self._mapping.made()
+
+
+class _MeterValues(ValuesView[Meter]):
+    _mapping: MeterTable
+
+    def __iter__(self) -> Iterator[Meter]:
+        return (m for _, m in self._mapping.made())
+
+
+def meter_table(conn: Connection, meter_ids: Iterable[str] | None = None) -> MeterTable:
+    """The stored meters (of `meter_ids` only, when given), in id order, made on lookup."""
+    if meter_ids is not None:
+        wanted = sorted(set(meter_ids))
+        if len(wanted) <= _IN_LIMIT:
+            rows = (
+                fetch(
+                    conn,
+                    f"SELECT {_METER_COLUMNS} FROM meters WHERE meter_id IN ({placeholders(len(wanted))}) "
+                    "ORDER BY meter_id",
+                    wanted,
+                )
+                if wanted
+                else []
+            )
+            return MeterTable(rows)
+    return MeterTable(fetch(conn, f"SELECT {_METER_COLUMNS} FROM meters ORDER BY meter_id"))
 
 
 def upsert_meters(conn: Connection, new: Sequence[Meter], *, import_id: int) -> tuple[int, int]:
-    old = load_meters(conn)
+    old = meter_table(conn, [m.meter_id for m in new])
     inserts, changed = [], []
     for m in new:
         values = {
@@ -188,7 +306,9 @@ def upsert_meters(conn: Connection, new: Sequence[Meter], *, import_id: int) -> 
     # masters first, so that a parent exists before the meters under it
     inserts.sort(key=lambda r: (r["scope"] != "master", r["meter_id"]))
     if inserts:
-        conn.execute(insert(t.meters), inserts)
+        columns: tuple[str, ...] = ("meter_id", "import_id", "utility", "scope", "unit_id", "parent_id")
+        columns += ("multiplier", "digits", "initial_reading")
+        insert_rows(conn, "meters", columns, (tuple(_bind(r[c]) for c in columns) for r in inserts))
     for meter_id, values in changed:
         conn.execute(
             update(t.meters).where(t.meters.c.meter_id == meter_id).values(import_id=import_id, **values)
@@ -197,43 +317,95 @@ def upsert_meters(conn: Connection, new: Sequence[Meter], *, import_id: int) -> 
 
 
 def meters_with_readings(conn: Connection) -> set[str]:
-    return set(conn.execute(select(t.readings.c.meter_id).distinct()).scalars())
+    """The meters with any reading stored (each meter's first period is enough to know)."""
+    return {r[0] for r in fetch(conn, "SELECT DISTINCT meter_id FROM readings")}
+
+
+def _reading_values(rows: Iterable[tuple[Any, ...]]) -> dict[str, tuple[Decimal, date | None]]:
+    dates: dict[Any, date | None] = {None: None}
+    out = {}
+    for meter_id, reading, day in rows:
+        d = dates.get(day, False)
+        if d is False:
+            d = dates[day] = as_date(day)
+        out[meter_id] = (as_decimal(reading), d)
+    return out  # type: ignore[return-value]
 
 
 def readings_of(conn: Connection, period: Period) -> dict[str, tuple[Decimal, date | None]]:
-    q = select(t.readings.c.meter_id, t.readings.c.reading, t.readings.c.read_date).where(
-        t.readings.c.period == str(period)
+    return _reading_values(
+        fetch(conn, "SELECT meter_id, reading, read_date FROM readings WHERE period = ?", [str(period)])
     )
-    return {r.meter_id: (r.reading, r.read_date) for r in conn.execute(q)}
 
 
-def previous_readings(conn: Connection, period: Period) -> dict[str, tuple[Decimal, date | None]]:
-    """Each meter's last reading before the period, or its initial reading (date None)."""
-    last = (
-        select(t.readings.c.meter_id, func.max(t.readings.c.period).label("period"))
-        .where(t.readings.c.period < str(period))
-        .group_by(t.readings.c.meter_id)
-        .subquery()
+def previous_readings(
+    conn: Connection, period: Period, meter_ids: Iterable[str] | None = None
+) -> dict[str, tuple[Decimal, date | None]]:
+    """Each meter's last reading before the period, or its initial reading (date None);
+    of `meter_ids` only, when given."""
+    sql = (
+        "SELECT m.meter_id, COALESCE(r.reading, m.initial_reading), r.read_date FROM meters m "
+        "LEFT JOIN readings r ON r.meter_id = m.meter_id AND r.period = "
+        "(SELECT MAX(x.period) FROM readings x WHERE x.meter_id = m.meter_id AND x.period < ?)"
     )
-    q = select(t.readings.c.meter_id, t.readings.c.reading, t.readings.c.read_date).join(
-        last, and_(t.readings.c.meter_id == last.c.meter_id, t.readings.c.period == last.c.period)
-    )
-    found = {r.meter_id: (r.reading, r.read_date) for r in conn.execute(q)}
-    out: dict[str, tuple[Decimal, date | None]] = {}
-    for r in conn.execute(select(t.meters.c.meter_id, t.meters.c.initial_reading)):
-        out[r.meter_id] = found.get(r.meter_id, (r.initial_reading, None))
-    return out
+    if meter_ids is not None:
+        wanted = sorted(set(meter_ids))
+        if len(wanted) <= _IN_LIMIT:
+            if not wanted:
+                return {}
+            where = f" WHERE m.meter_id IN ({placeholders(len(wanted))})"
+            return _reading_values(fetch(conn, sql + where, [str(period), *wanted]))
+        keep = set(wanted)
+        return {k: v for k, v in previous_readings(conn, period).items() if k in keep}
+    return _reading_values(fetch(conn, sql, [str(period)]))
 
 
-def readings_history(conn: Connection, periods: Sequence[Period]) -> dict[str, dict[str, Decimal]]:
-    """meter_id → {period: reading} for the given periods (for the trailing average)."""
+def periods_with_readings(conn: Connection, periods: Iterable[Period]) -> set[Period]:
+    """Which of `periods` have any reading stored."""
+    return {p for p in periods if fetch(conn, "SELECT 1 FROM readings WHERE period = ? LIMIT 1", [str(p)])}
+
+
+def readings_history(
+    conn: Connection,
+    periods: Sequence[Period],
+    meter_ids: Sequence[str] | None = None,
+    low: str | None = None,
+    high: str | None = None,
+) -> dict[str, dict[str, Decimal]]:
+    """meter_id → {period: reading} for the given periods (for the trailing average); of
+    `meter_ids` (lying in [low, high)) only, when given."""
     out: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    q = select(t.readings.c.meter_id, t.readings.c.period, t.readings.c.reading).where(
-        t.readings.c.period.in_([str(p) for p in periods])
+    wanted = [str(p) for p in periods]
+    if not wanted:
+        return out
+    where, params = _id_filter(conn, "meter_id", meter_ids, low, high)
+    rows = fetch(
+        conn,
+        f"SELECT meter_id, period, reading FROM readings WHERE period IN ({placeholders(len(wanted))}){where}",
+        [*wanted, *params],
     )
-    for r in conn.execute(q):
-        out[r.meter_id][r.period] = r.reading
+    for meter_id, period, reading in rows:
+        out[meter_id][period] = as_decimal(reading)
     return out
+
+
+def _id_filter(
+    conn: Connection, column: str, ids: Sequence[str] | None, low: str | None, high: str | None
+) -> tuple[str, list[Any]]:
+    """` AND …` keeping the rows of `ids`, which lie in [low, high). SQLite reads the id range
+    (its text order is Python's); PostgreSQL, whose collation may order text otherwise, the ids."""
+    if ids is None:
+        return "", []
+    if is_postgres(conn):
+        return f" AND {column} = ANY(?)", [list(ids)]
+    where, params = "", []
+    if low is not None:
+        where += f" AND {column} >= ?"
+        params.append(low)
+    if high is not None:
+        where += f" AND {column} < ?"
+        params.append(high)
+    return where, params
 
 
 def replace_readings(
@@ -243,28 +415,52 @@ def replace_readings(
 
     rows: meter_id, reading (Decimal), read_date. Returns how many earlier readings were replaced.
     """
-    ids = [r["meter_id"] for r in rows]
-    replaced = 0
-    for i in range(0, len(ids), 5000):
-        chunk = ids[i : i + 5000]
-        res = conn.execute(
-            delete(t.readings).where(t.readings.c.period == str(period), t.readings.c.meter_id.in_(chunk))
-        )
-        replaced += res.rowcount or 0
-    conn.execute(
-        insert(t.readings),
-        [
-            {
-                "meter_id": r["meter_id"],
-                "period": str(period),
-                "reading": r["reading"],
-                "read_date": r.get("read_date"),
-                "import_id": import_id,
-            }
-            for r in rows
-        ],
+    p = str(period)
+    return replace_reading_rows(
+        conn,
+        period,
+        [(r["meter_id"], p, str(Decimal(r["reading"])), _bind(r.get("read_date")), import_id) for r in rows],
+        ids=[r["meter_id"] for r in rows],
     )
+
+
+def replace_reading_rows(
+    conn: Connection, period: Period, rows: Iterable[Sequence[Any]], *, ids: Iterable[str]
+) -> int:
+    """Write a period's readings given as rows of the readings table (meter_id, period, reading
+    as its exact decimal text, read_date as ISO text or None, import_id), in bulk; `ids` are
+    their meters, whose earlier readings of the period are replaced. Returns how many were."""
+    replaced = 0
+    p = str(period)
+    if fetch(conn, "SELECT 1 FROM readings WHERE period = ? LIMIT 1", [p]):
+        wanted = list(ids)
+        for i in range(0, len(wanted), _IN_LIMIT):
+            chunk = wanted[i : i + _IN_LIMIT]
+            res = conn.execute(
+                delete(t.readings).where(t.readings.c.period == p, t.readings.c.meter_id.in_(chunk))
+            )
+            replaced += res.rowcount or 0
+    insert_rows(conn, "readings", ("meter_id", "period", "reading", "read_date", "import_id"), rows)
     return replaced
+
+
+def meters_and_previous(
+    conn: Connection, period: Period, ids: Sequence[str] | None, low: str | None, high: str | None
+) -> tuple[MeterTable, dict[str, tuple[Decimal, date | None]]]:
+    """The stored meters among `ids` (lying in [low, high); all when None) and each one's
+    previous reading (as `previous_readings` gives it), read together."""
+    where, params = _id_filter(conn, "m.meter_id", ids, low, high)
+    rows = fetch(
+        conn,
+        f"SELECT {', '.join('m.' + c for c in _METER_COLUMNS.split(', '))}, "
+        "COALESCE(r.reading, m.initial_reading), r.read_date FROM meters m "
+        "LEFT JOIN readings r ON r.meter_id = m.meter_id AND r.period = "
+        "(SELECT MAX(x.period) FROM readings x WHERE x.meter_id = m.meter_id AND x.period < ?) "
+        f"WHERE 1 = 1{where}",
+        [str(period), *params],
+    )
+    previous = _reading_values((r[0], r[8], r[9]) for r in rows)
+    return MeterTable([r[:8] for r in rows]), previous
 
 
 def first_reading_period(conn: Connection) -> Period | None:
@@ -385,8 +581,21 @@ def adjustments_of(conn: Connection, unit_id: str | None = None) -> list[Any]:
     return list(conn.execute(q))
 
 
+_DETAIL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")).encode
+
+
 def detail_json(detail: Mapping[str, object]) -> str:
-    return json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+    """A bill line's working as compact JSON text (keys sorted; Decimals and dates as text)."""
+    return _DETAIL(detail)
+
+
+def _bind(value: Any) -> Any:
+    """A value as the bulk writers pass it: decimals as their text, dates as ISO text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def money(fen: int | None) -> Decimal:
