@@ -5,13 +5,14 @@ notices rendered on the cluster are the same files as on the local pool."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from billing.domain.period import Period
 from billing.pipeline import billrun
@@ -22,6 +23,7 @@ from billing.pipeline.notices import _building_views
 from billing.pipeline.workspace import init_workspace
 from billing.render import check_font, render_notices
 from billing.synth import generate_estate
+from tests.conftest import PG_URL
 
 OCT = Period(2026, 10)
 UNITS = 420  # two residential buildings and two shop rows
@@ -37,11 +39,45 @@ def cluster() -> Iterator[str]:
         yield lc.scheduler_address
 
 
-def _workspace(root: Path, monkeypatch: pytest.MonkeyPatch, scheduler: str | None = None) -> Context:
-    monkeypatch.delenv("BILLING_DATABASE_URL", raising=False)
+_created: list[str] = []  # PostgreSQL databases made by _workspace, dropped after each test
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """ "" : each workspace its own SQLite file; else the server's URL without a database name."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    if not PG_URL:
+        pytest.skip("BILLING_TEST_PG_URL not set (make test starts a PostgreSQL server)")
+    yield PG_URL.rsplit("/", 1)[0]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in _created:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    _created.clear()
+
+
+def _workspace(
+    root: Path, monkeypatch: pytest.MonkeyPatch, scheduler: str | None = None, database: str = ""
+) -> Context:
     generate_estate(UNITS, 3, root)
+    settings = root / "config" / "settings.toml"
+    if database:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL or "", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        _created.append(name)
+        text_ = settings.read_text(encoding="utf-8").replace(
+            'url = "sqlite:///billing.db"', f'url = "{database}/{name}"'
+        )
+        settings.write_text(text_, encoding="utf-8")
+    monkeypatch.delenv("BILLING_DATABASE_URL", raising=False)
     if scheduler:
-        with (root / "config" / "settings.toml").open("a", encoding="utf-8") as f:
+        with settings.open("a", encoding="utf-8") as f:
             f.write(f'\n[cluster]\nscheduler = "{scheduler}"\n')
     init_workspace(root)
     ctx = open_context(root, lang="en")
@@ -60,23 +96,25 @@ def _issue(ctx: Context, monkeypatch: pytest.MonkeyPatch, *, split: bool) -> lis
     result = billrun.issue_bills(ctx, OCT, date(2026, 11, 3))
     assert result.exit_code < 2, [p.render("en") for p in result.problems]
     monkeypatch.undo()
-    db = sqlite3.connect(ctx.workspace.root / "billing.db")
-    try:
-        return db.execute(
-            "SELECT b.id, b.unit_id, b.principal_fen, b.late_fee_fen, l.seq, l.item, l.quantity, "
-            "l.amount_fen, l.exact, l.detail FROM bills b JOIN bill_lines l ON l.bill_id = b.id "
-            "ORDER BY b.id, l.seq"
-        ).fetchall()
-    finally:
-        db.close()
+    with ctx.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT b.id, b.unit_id, b.principal_fen, b.late_fee_fen, l.seq, l.item, l.quantity, "
+                    "l.amount_fen, l.exact, l.detail FROM bills b JOIN bill_lines l ON l.bill_id = b.id "
+                    "ORDER BY b.id, l.seq"
+                )
+            )
+        ]
 
 
 def test_the_run_on_a_pool_and_on_dask_issues_the_bills_of_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: str, database: str
 ) -> None:
-    one = _workspace(tmp_path / "one", monkeypatch)
-    pool = _workspace(tmp_path / "pool", monkeypatch)
-    dask = _workspace(tmp_path / "dask", monkeypatch, scheduler=cluster)
+    one = _workspace(tmp_path / "one", monkeypatch, database=database)
+    pool = _workspace(tmp_path / "pool", monkeypatch, database=database)
+    dask = _workspace(tmp_path / "dask", monkeypatch, scheduler=cluster, database=database)
     try:
         inline = _issue(one, monkeypatch, split=False)
         assert len({r[0] for r in inline}) > 400
