@@ -4,12 +4,13 @@ The estate is rated in building partitions (`billing.store.partition`: whole bui
 their master-meter groups), each task on the executor of `billing.pipeline.executors` (a
 process pool, or a Dask cluster): a task reads its partition's rows, rates them with the pure
 `rate_period`, adds pending adjustments and the late fees of `late_fee_workings`, and returns
-finished rows (amounts in fen, each line's working as JSON text). This process, which holds the
-write lock for the whole run, takes the results in partition order and writes them in bulk
-(executemany on SQLite, COPY on PostgreSQL) inside ONE transaction: killed at any point,
-nothing of the run is left; an error anywhere rolls back everything already written; the
-same inputs give the same bills with the same ids. At most a few tasks' results are held at
-a time, so memory does not grow with the estate.
+finished rows (amounts in fen, each line's working as JSON text, bill ids from the task's own
+range). This process, which holds the write lock for the whole run, takes the results in
+partition order and writes them as they are, in bulk (executemany on SQLite, COPY on
+PostgreSQL), inside ONE transaction: killed at any point, nothing of the run is left; an error
+anywhere rolls back everything already written; the same inputs give the same bills with the
+same ids, whichever executor ran the tasks. At most a few tasks' results are held at a time,
+so memory does not grow with the estate.
 """
 
 from __future__ import annotations
@@ -178,44 +179,57 @@ class RateTask:
     rounding: RoundingMode
     policy: LateFeePolicy
     ledgers: bool
-
-
-# A bill as a task returns it: unit, principal fen, late fee fen, lines, late-fee charges,
-# adjustments it carries. A line: item, quantity text (or None), amount fen, exact text, detail JSON.
-LineRow = tuple[str, str | None, int, str, str]
-BillRow = tuple[str, int, int, tuple[LineRow, ...], tuple[tuple[int, int, int], ...], tuple[int, ...]]
+    run_id: int  # the run's row (0 for a dry run)
+    first_ids: tuple[int, ...]  # each partition's bills are numbered from its own, in issue order
+    issue: str  # ISO dates of the bills
+    due: str
 
 
 @dataclass(frozen=True, slots=True)
 class Rated:
-    """What a task returns: its bills in issue order, its problems, fen per item."""
+    """What a task returns: the rows to insert as they are (columns BILL_COLUMNS, LINE_COLUMNS,
+    CHARGE_COLUMNS; adjusted: applied_bill_id, adjustment id), its problems, fen per item."""
 
-    bills: tuple[BillRow, ...]
+    bills: list[tuple[Any, ...]]
+    lines: list[tuple[Any, ...]]
+    charges: list[tuple[Any, ...]]
+    adjusted: list[tuple[int, int]]
     problems: tuple[Problem, ...]
     by_item: Mapping[str, int]
 
 
-def rate_partitions(ctx: Context, run: RunPlan, *, executor: Executor | None = None) -> Iterator[Rated]:
+def rate_partitions(
+    ctx: Context, run: RunPlan, *, run_id: int = 0, first_id: int = 1, executor: Executor | None = None
+) -> Iterator[Rated]:
     """Every task's result, in partition order (tasks run on the executor meanwhile).
 
-    Without `executor`: in this process for a small estate, else on `make_executor(settings)`
-    (shut down when done).
+    Each partition numbers its bills from its own first id: `first_id` plus the units of the
+    partitions before it (a unit has at most one bill), so that ids depend neither on how
+    partitions are grouped into tasks nor on which task finished first, or where; unbilled
+    units leave gaps. Without `executor`: in this process for a small estate, else on
+    `make_executor(settings)` (shut down when done).
     """
     token = uuid.uuid4().hex
-    tasks = [
-        RateTask(
-            url=run.url,
-            token=token,
-            parts=parts,
-            period=run.period,
-            as_of=run.as_of,
-            tariff=run.tariff,
-            rounding=run.rounding,
-            policy=run.policy,
-            ledgers=run.ledgers,
+    tasks = []
+    for parts in chunk(run.partitions, TASK_UNITS):
+        tasks.append(
+            RateTask(
+                url=run.url,
+                token=token,
+                parts=parts,
+                period=run.period,
+                as_of=run.as_of,
+                tariff=run.tariff,
+                rounding=run.rounding,
+                policy=run.policy,
+                ledgers=run.ledgers,
+                run_id=run_id,
+                first_ids=tuple(first_id + sum(p.units for p in parts[:i]) for i in range(len(parts))),
+                issue=run.as_of.isoformat(),
+                due=run.due.isoformat(),
+            )
         )
-        for parts in chunk(run.partitions, TASK_UNITS)
-    ]
+        first_id += sum(p.units for p in parts)
     own = None
     if executor is None:
         own = executor = InlineExecutor() if run.units <= INLINE_UNITS else make_executor(ctx.settings)
@@ -260,9 +274,8 @@ class _Totals:
         if self.refused:
             return
         self.bills += len(rated.bills)
-        for b in rated.bills:
-            self.lines += len(b[3])
-            self.fen += b[1] + b[2]
+        self.lines += len(rated.lines)
+        self.fen += sum(b[8] for b in rated.bills)
         for item, fen in rated.by_item.items():
             self.by_item[item] += fen
 
@@ -310,29 +323,16 @@ def write_bills(conn: Connection, ctx: Context, run: RunPlan) -> _Totals:
     ).inserted_primary_key
     assert key is not None
     run_id = int(key[0])
-    next_id = repo.next_id(conn, t.bills)
-    period, issue, due = str(run.period), run.as_of.isoformat(), run.due.isoformat()
     adjusted: list[tuple[int, int]] = []
-    for rated in rate_partitions(ctx, run):
+    for rated in rate_partitions(ctx, run, run_id=run_id, first_id=repo.next_id(conn, t.bills)):
         totals.add(rated)
         if totals.refused or not rated.bills:
             continue
-        bills: list[tuple[Any, ...]] = []
-        lines: list[tuple[Any, ...]] = []
-        charges: list[tuple[Any, ...]] = []
-        for unit_id, principal, late_fee, bill_lines, bill_charges, adjustment_ids in rated.bills:
-            bill_id = next_id
-            next_id += 1
-            bills.append(
-                (bill_id, run_id, unit_id, period, issue, due, principal, late_fee, principal + late_fee)
-            )
-            lines.extend((bill_id, seq, *ln) for seq, ln in enumerate(bill_lines, start=1))
-            charges.extend((bill_id, *c) for c in bill_charges)
-            adjusted.extend((bill_id, a) for a in adjustment_ids)
-        insert_rows(conn, "bills", BILL_COLUMNS, bills)
-        insert_rows(conn, "bill_lines", LINE_COLUMNS, lines)
-        if charges:
-            insert_rows(conn, "late_fee_charges", CHARGE_COLUMNS, charges)
+        insert_rows(conn, "bills", BILL_COLUMNS, rated.bills)
+        insert_rows(conn, "bill_lines", LINE_COLUMNS, rated.lines)
+        if rated.charges:
+            insert_rows(conn, "late_fee_charges", CHARGE_COLUMNS, rated.charges)
+        adjusted.extend(rated.adjusted)
     if totals.refused:
         return totals
     update_rows(conn, "adjustments", "id", ("applied_bill_id",), adjusted)
@@ -375,12 +375,12 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     ]
     meter_periods, problems = _meter_periods(rows.meters, period)
     if problems:
-        return Rated(bills=(), problems=tuple(problems), by_item={})
+        return Rated(bills=[], lines=[], charges=[], adjusted=[], problems=tuple(problems), by_item={})
     rating = rate_period(
         period=period, units=units, meter_periods=meter_periods, tariff=task.tariff, rounding=task.rounding
     )
     if any(p.is_error for p in rating.problems):
-        return Rated(bills=(), problems=rating.problems, by_item={})
+        return Rated(bills=[], lines=[], charges=[], adjusted=[], problems=rating.problems, by_item={})
     proposed: dict[str, ProposedBill] = {}
     for ln in rating.lines:
         proposed.setdefault(ln.unit_id, ProposedBill(ln.unit_id)).lines.append(ln)
@@ -389,17 +389,25 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     if rows.bills:
         for unit_id, ledger in _ledgers(rows).items():
             _add_late_fee(proposed, unit_id, ledger, task.as_of, task.policy)
-    order = {u.unit_id: (u.building, u.floor or 0, u.unit_id) for u in units}
+    part_of = {b: i for i, p in enumerate(task.parts) for b in p.buildings}
+    order = {u.unit_id: (part_of[u.building], u.building, u.floor or 0, u.unit_id) for u in units}
     by_item: dict[str, int] = defaultdict(int)
-    bills = []
     items = {item: str(item) for item in Item}
-    for unit_id in sorted(proposed, key=lambda u: order.get(u, ("", 0, u))):
+    bills: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
+    charges: list[tuple[Any, ...]] = []
+    adjusted: list[tuple[int, int]] = []
+    run_id, period_text, issue, due = task.run_id, str(period), task.issue, task.due
+    next_ids = list(task.first_ids)
+    for unit_id in sorted(proposed, key=lambda u: order[u]):
+        part = order[unit_id][0]
+        bill_id = next_ids[part]
+        next_ids[part] += 1
         bill = proposed[unit_id]
         if bill.charges or bill.adjustment_ids:  # rate_period's own lines are in ITEM_ORDER already
             bill.lines.sort(key=lambda ln: _ORDER[ln.item])
-        line_rows = []
         principal = late_fee = 0
-        for ln in bill.lines:
+        for seq, ln in enumerate(bill.lines, 1):
             fen = to_fen(ln.amount)
             item = items[ln.item]
             by_item[item] += fen
@@ -408,10 +416,20 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
             else:
                 principal += fen
             quantity = None if ln.quantity is None else str(ln.quantity)
-            line_rows.append((item, quantity, fen, str(ln.exact), _DETAIL(ln.detail)))
-        charges = tuple((target, to_fen(amount), to_fen(fee)) for target, amount, fee in bill.charges)
-        bills.append((unit_id, principal, late_fee, tuple(line_rows), charges, tuple(bill.adjustment_ids)))
-    return Rated(bills=tuple(bills), problems=rating.problems, by_item=dict(by_item))
+            lines.append((bill_id, seq, item, quantity, fen, str(ln.exact), _DETAIL(ln.detail)))
+        bills.append(
+            (bill_id, run_id, unit_id, period_text, issue, due, principal, late_fee, principal + late_fee)
+        )
+        charges.extend((bill_id, target, to_fen(amount), to_fen(fee)) for target, amount, fee in bill.charges)
+        adjusted.extend((bill_id, a) for a in bill.adjustment_ids)
+    return Rated(
+        bills=bills,
+        lines=lines,
+        charges=charges,
+        adjusted=adjusted,
+        problems=rating.problems,
+        by_item=dict(by_item),
+    )
 
 
 def _meter_periods(

@@ -257,9 +257,10 @@ def _match(
     seen: dict[int, int] = {}
     matched = []
     for row in rows:
+        fen = to_fen(row.amount)
         item = items.get(row.reference)
         if item is None:
-            candidates = open_by_account.get((row.account, to_fen(row.amount)), [])
+            candidates = open_by_account.get((row.account, fen), [])
             item = candidates[0] if len(candidates) == 1 else None
         if item is None:
             problems.append(
@@ -272,7 +273,7 @@ def _match(
             )
             continue
         seen[item.id] = row.line
-        if to_fen(row.amount) != item.amount_fen:
+        if fen != item.amount_fen:
             problems.append(
                 Problem.error(
                     "AMOUNT_MISMATCH",

@@ -76,6 +76,12 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iter
         return count
     sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
     cur = raw.cursor()
+    if isinstance(rows, list | tuple):
+        try:
+            cur.executemany(sql, rows)
+        finally:
+            cur.close()
+        return len(rows)
     try:
         batch: list[Sequence[Any]] = []
         for row in rows:

@@ -246,10 +246,36 @@ class MeterTable(Mapping[str, Meter]):
 
     def made(self) -> Iterator[tuple[str, Meter]]:
         """Every (id, meter), each made afresh unless looked up before (none is kept)."""
-        made, decimals = self._made, self._decimals
-        for meter_id, row in self._rows.items():
+        made, decimals, utilities, scopes = self._made, self._decimals, _UTILITIES, _SCOPES
+        for meter_id, (
+            _,
+            utility,
+            scope,
+            unit_id,
+            parent_id,
+            multiplier,
+            digits,
+            initial,
+        ) in self._rows.items():
             found = made.get(meter_id)
-            yield meter_id, found if found is not None else _meter(row, decimals)
+            if found is None:  # _meter(), inlined: this loop runs once per meter of the estate
+                m = decimals.get(multiplier)
+                if m is None:
+                    m = decimals[multiplier] = as_decimal(multiplier)
+                i = decimals.get(initial)
+                if i is None:
+                    i = decimals[initial] = as_decimal(initial)
+                found = Meter(
+                    meter_id=meter_id,
+                    utility=utilities[utility],
+                    scope=scopes[scope],
+                    unit_id=unit_id,
+                    parent_id=parent_id,
+                    multiplier=m,
+                    digits=digits,
+                    initial_reading=i,
+                )
+            yield meter_id, found
 
 
 class _MeterItems(ItemsView[str, Meter]):
