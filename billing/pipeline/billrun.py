@@ -401,6 +401,7 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     adjusted: list[tuple[int, int]] = []
     run_id, period_text, issue, due = task.run_id, str(period), task.issue, task.due
     next_ids = list(task.first_ids)
+    shared: dict[int, tuple[object, str]] = {}  # id(detail) -> (detail, its JSON), while alive
     for unit_id in sorted(proposed, key=lambda u: order[u]):
         part = order[unit_id][0]
         bill_id = next_ids[part]
@@ -418,7 +419,16 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
             else:
                 principal += fen
             quantity = None if ln.quantity is None else str(ln.quantity)
-            lines.append((bill_id, seq, item, quantity, fen, str(ln.exact), _DETAIL(ln.detail)))
+            detail = ln.detail
+            if ln.item is Item.MANAGEMENT:  # the engine shares one detail among units of one area
+                known = shared.get(id(detail))
+                text = known[1] if known is not None and known[0] is detail else None
+                if text is None:
+                    text = _DETAIL(detail)
+                    shared[id(detail)] = (detail, text)
+            else:
+                text = _DETAIL(detail)
+            lines.append((bill_id, seq, item, quantity, fen, str(ln.exact), text))
         bills.append(
             (bill_id, run_id, unit_id, period_text, issue, due, principal, late_fee, principal + late_fee)
         )
