@@ -27,7 +27,7 @@ from billing.domain.money import ZERO
 from billing.domain.period import Period
 from billing.domain.records import MeterPeriod, Scope, Unit, UnitKind
 from billing.ledger import AgeBucket, LateFeePolicy, accrue_late_fee, age_bucket, allocate, days_past_due
-from billing.pipeline.ledgers import load_ledgers
+from billing.pipeline.ledgers import UnitLedger, load_ledgers
 from billing.store import repo
 from billing.store import schema as t
 
@@ -117,8 +117,15 @@ def standings(
     conn: Connection, as_of: date, policy: LateFeePolicy, unit_ids: Iterable[str] | None = None
 ) -> dict[str, tuple[BillStanding, ...]]:
     """Every bill issued on or before `as_of`, per unit, in period order, as it stands then."""
+    return standings_of(load_ledgers(conn, as_of=as_of, unit_ids=unit_ids), as_of, policy)
+
+
+def standings_of(
+    ledgers: Mapping[str, UnitLedger], as_of: date, policy: LateFeePolicy
+) -> dict[str, tuple[BillStanding, ...]]:
+    """The standings of units whose ledgers (bills and payments up to `as_of`) are given."""
     out: dict[str, tuple[BillStanding, ...]] = {}
-    for unit_id, ledger in load_ledgers(conn, as_of=as_of, unit_ids=unit_ids).items():
+    for unit_id, ledger in ledgers.items():
         if not ledger.bills:
             continue
         allocation = allocate(ledger.bills, ledger.payments)
@@ -195,22 +202,56 @@ class UnitArrearsFigures:
 
 
 def arrears(conn: Connection, as_of: date, policy: LateFeePolicy) -> tuple[UnitArrearsFigures, ...]:
-    """Every unit with an overdue unpaid bill at `as_of`, in building, floor, room order."""
-    directory = units(conn)
-    failures = last_debit_failures(conn, as_of)
-    out = []
-    for unit_id, bills in standings(conn, as_of, policy).items():
-        if not any(b.overdue for b in bills):
-            continue
-        kept = tuple(b for b in bills if b.unpaid or b.late_fee_accrued)
-        out.append(
-            UnitArrearsFigures(unit=directory[unit_id], bills=kept, last_debit_failure=failures.get(unit_id))
-        )
+    """Every unit with an overdue unpaid bill at `as_of`, in building, floor, room order.
+
+    The whole estate at once: for a report of a large estate, go building by building with
+    `arrears_buildings` and `building_arrears` instead.
+    """
+    found = [u for b in arrears_buildings(conn, as_of) for u in building_arrears(conn, b, as_of, policy)]
+    return tuple(sorted(found, key=lambda a: unit_order(a.unit)))
+
+
+def arrears_buildings(conn: Connection, as_of: date) -> list[str]:
+    """The buildings with a bill issued on or before `as_of`, in natural order (2 before 10)."""
+    rows = conn.execute(
+        select(t.units.c.building)
+        .distinct()
+        .join(t.bills, t.bills.c.unit_id == t.units.c.unit_id)
+        .where(t.bills.c.issue_date <= as_of)
+    ).scalars()
+    return sorted(rows, key=natural)
+
+
+def building_arrears(
+    conn: Connection, building: str, as_of: date, policy: LateFeePolicy
+) -> tuple[UnitArrearsFigures, ...]:
+    """The units of one building with an overdue unpaid bill at `as_of`, in floor, room order.
+
+    Reads only that building's bills, payments and debit returns (indexed by unit), so an
+    estate is gone through building by building with one building's rows in memory at a time.
+    """
+    overdue: dict[str, tuple[BillStanding, ...]] = {}
+    for unit_id, bills in standings_of(
+        load_ledgers(conn, as_of=as_of, building=building), as_of, policy
+    ).items():
+        if any(b.overdue for b in bills):
+            overdue[unit_id] = tuple(b for b in bills if b.unpaid or b.late_fee_accrued)
+    if not overdue:
+        return ()
+    directory = repo.load_units(conn, list(overdue))
+    failures = last_debit_failures(conn, as_of, building=building)
+    out = [
+        UnitArrearsFigures(unit=directory[u], bills=bills, last_debit_failure=failures.get(u))
+        for u, bills in overdue.items()
+    ]
     return tuple(sorted(out, key=lambda a: unit_order(a.unit)))
 
 
-def last_debit_failures(conn: Connection, as_of: date) -> dict[str, DebitFailure]:
-    """Per unit, its last direct debit returned on or before `as_of`, when that one failed."""
+def last_debit_failures(
+    conn: Connection, as_of: date, *, building: str | None = None
+) -> dict[str, DebitFailure]:
+    """Per unit, its last direct debit returned on or before `as_of`, when that one failed
+    (of one building's units when `building` is given)."""
     q = (
         select(
             t.debit_items.c.unit_id,
@@ -225,6 +266,10 @@ def last_debit_failures(conn: Connection, as_of: date) -> dict[str, DebitFailure
         .where(t.debit_items.c.return_date.is_not(None), t.debit_items.c.return_date <= as_of)
         .order_by(t.debit_items.c.unit_id, t.debit_items.c.return_date, t.debit_items.c.id)
     )
+    if building is not None:
+        q = q.where(
+            t.debit_items.c.unit_id.in_(select(t.units.c.unit_id).where(t.units.c.building == building))
+        )
     last: dict[str, Any] = {}
     for r in conn.execute(q):
         last[r.unit_id] = r
