@@ -6,23 +6,39 @@ its unpaid principal, its unpaid late fee already charged and the late fee accru
 to as-of, the total in figures and capitals, why the last direct debit failed (if it did), a
 deadline (`deadline_days` after as-of) and how to pay.
 
-The arrears ledger (欠费台账), `out/arrears/<as-of>/欠费台账.pdf` and `.xlsx`: one row per
-unit and period of those units, the unpaid amount in its age bucket (days past due: 1–30,
-31–90, 91–180, over 180; a bill of such a unit not yet due in its own column), the late fee
-accrued; subtotals per building and kind, totals per kind and the grand total. The ledger's
-unpaid total is those units' outstanding balance (billed − paid, as in `export balances`).
+The arrears ledger (欠费台账): one row per unit and period of those units, the unpaid amount
+in its age bucket (days past due: 1–30, 31–90, 91–180, over 180; a bill of such a unit not
+yet due in its own column), the late fee accrued; subtotals per building and kind, totals
+per kind and the grand total. The ledger's unpaid total is those units' outstanding balance
+(billed − paid, as in `export balances`). It is written as
+
+- `欠费台账.xlsx`: every row (sheet 明细) and the summary (sheet 汇总), written row by row
+  as the buildings are gone through (xlsxwriter's constant-memory mode);
+- `欠费台账.pdf`: the key figures, the age chart and the subtotals per building and kind,
+  the totals per kind and the grand total;
+- `欠费台账-<building>.pdf`: a building's rows with its subtotals, rendered with its notices.
+
+How it scales: the estate is gone through building by building (`building_arrears` reads one
+building's bills, payments and debit returns); each building's notices and ledger pages are
+rendered in a worker of a process pool (or the `executor` given), at most `max_pending`
+buildings in flight, so neither the estate's figures nor its documents are ever in memory at
+once. Notices and ledger pages are lines of text aligned by the text grid, not tables (see
+`billing.render.reports`). A small estate is rendered in this process.
 """
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from multiprocessing import get_context
 from pathlib import Path
+
+from sqlalchemy import func, select
 
 from billing.config import Settings
 from billing.domain.money import ZERO, format_money
@@ -31,24 +47,26 @@ from billing.domain.records import UnitKind
 from billing.ledger import AgeBucket
 from billing.pipeline.context import Context, StepResult
 from billing.pipeline.ledgers import late_fee_policy
-from billing.pipeline.queries import BillStanding, UnitArrearsFigures, arrears
-from billing.render.charts import bar_chart
+from billing.pipeline.queries import BillStanding, UnitArrearsFigures, arrears_buildings, building_arrears
+from billing.render.charts import ChartView, bar_chart
 from billing.render.reports import (
+    ArrearsBuilding,
     ArrearsLine,
     ArrearsNoticeView,
     Column,
     KeyFigure,
     Kind,
     ReportView,
+    ReportWorkbook,
     Row,
     Style,
     TableView,
     file_name,
-    render_arrears_notices,
-    render_report_pdf,
-    write_report_xlsx,
+    render_arrears_building,
+    render_ledger_pdf,
 )
 from billing.render.views import CompanyView
+from billing.store import schema as t
 
 LEDGER_NAME = "欠费台账"
 KIND_LABEL = {UnitKind.RESIDENCE: "住宅", UnitKind.SHOP: "商铺"}
@@ -78,61 +96,126 @@ def period_label(text: str) -> str:
     return f"{year}年{int(month)}月"
 
 
-def make_arrears(ctx: Context, as_of: date, generated_at: datetime, *, deadline_days: int = 15) -> StepResult:
-    """Notices per building and the arrears ledger (PDF, XLSX) under out/arrears/<as-of>/."""
+def ledger_file(building: str) -> str:
+    """The file of a building's ledger pages: 欠费台账-<building>.pdf."""
+    return f"{LEDGER_NAME}-{file_name(building)}.pdf"
+
+
+PARALLEL_FROM = 200  # units in the estate: from this many on, buildings render in worker processes
+
+
+def make_arrears(
+    ctx: Context,
+    as_of: date,
+    generated_at: datetime,
+    *,
+    deadline_days: int = 15,
+    executor: Executor | None = None,
+    max_pending: int | None = None,
+) -> StepResult:
+    """Notices and ledger pages per building, the ledger summary (PDF) and the ledger (XLSX),
+    under out/arrears/<as-of>/; see the module's docstring."""
     result = StepResult()
-    with ctx.engine.connect() as conn:
-        units = arrears(conn, as_of, late_fee_policy(ctx.settings))
     out_dir = ctx.workspace.out_dir / "arrears" / as_of.isoformat()
     en = ctx.lang.startswith("en")
-    if not units:
-        result.problems.append(Problem.warning("NOTHING_OVERDUE", as_of=as_of))
     company = company_view(ctx.settings)
-    by_building: dict[str, list[UnitArrearsFigures]] = defaultdict(list)
-    for u in units:
-        by_building[u.unit.building].append(u)
-    jobs = [
-        (
-            [notice_view(u, company, as_of, generated_at, deadline_days, ctx.settings) for u in members],
-            out_dir / f"{file_name(building)}.pdf",
+    policy = late_fee_policy(ctx.settings)
+    totals = LedgerTotals()
+    book = ReportWorkbook(
+        ledger_view(ctx.settings.company, as_of, generated_at, totals),
+        out_dir / f"{LEDGER_NAME}.xlsx",
+        constant_memory=True,
+    )
+    done: dict[str, tuple[Path, Path]] = {}
+    with ctx.engine.connect() as conn:
+        buildings = arrears_buildings(conn, as_of)
+        serial = executor is None and (
+            len(buildings) < 2
+            or conn.execute(select(func.count()).select_from(t.units)).scalar_one() < PARALLEL_FROM
         )
-        for building, members in by_building.items()
-    ]
-    result.files.extend(_render_buildings(ctx, jobs))
-    view = ledger_view(units, ctx.settings.company, as_of, generated_at)
-    result.files.append(render_report_pdf(view, out_dir / f"{LEDGER_NAME}.pdf"))
-    result.files.append(write_report_xlsx(view, out_dir / f"{LEDGER_NAME}.xlsx"))
-    overdue = sum((u.overdue for u in units), ZERO)
-    accrued = sum((u.late_fee_accrued for u in units), ZERO)
+
+        def jobs() -> Iterator[ArrearsBuilding]:
+            for building in ctx.progress.track(buildings, total=len(buildings), description="arrears"):
+                units = building_arrears(conn, building, as_of, policy)
+                if not units:
+                    continue
+                part = building_ledger(building, units)
+                book.add(0, part.summary_rows)
+                book.add(1, part.rows)
+                totals.add(part)
+                yield ArrearsBuilding(
+                    building=building,
+                    notices=tuple(
+                        notice_view(u, company, as_of, generated_at, deadline_days, ctx.settings)
+                        for u in units
+                    ),
+                    notices_path=out_dir / f"{file_name(building)}.pdf",
+                    ledger=building_ledger_view(part, ctx.settings.company, as_of, generated_at),
+                    ledger_path=out_dir / ledger_file(building),
+                )
+
+        if serial:
+            for job in jobs():
+                done[job.building] = render_arrears_building(job)
+        else:
+            done, failed = _render_on_pool(jobs(), executor, max_pending)
+            result.problems.extend(failed)
+    book.add(0, totals.summary_total_rows())
+    book.add(1, totals.detail_total_rows())
+    summary = ledger_view(ctx.settings.company, as_of, generated_at, totals, with_summary=True)
+    for building in buildings:
+        result.files.extend(done.get(building, ()))
+    result.files.append(render_ledger_pdf(summary, out_dir / f"{LEDGER_NAME}.pdf"))
+    result.files.append(book.close())
+    if not totals.units:
+        result.problems.append(Problem.warning("NOTHING_OVERDUE", as_of=as_of))
     result.say(
-        f"{as_of}: {len(units)} {'units overdue' if en else '户逾期欠费'}, "
-        f"{'overdue' if en else '逾期欠费'} {format_money(overdue)}, "
-        f"{'late fee accrued' if en else '应计滞纳金'} {format_money(accrued)}"
+        f"{as_of}: {totals.units} {'units overdue' if en else '户逾期欠费'}, "
+        f"{'overdue' if en else '逾期欠费'} {format_money(totals.overdue)}, "
+        f"{'late fee accrued' if en else '应计滞纳金'} {format_money(totals.grand['accrued'])}"
     )
     result.messages.extend(str(f) for f in result.files)
     return result
 
 
+def _render_on_pool(
+    jobs: Iterator[ArrearsBuilding], executor: Executor | None, max_pending: int | None
+) -> tuple[dict[str, tuple[Path, Path]], list[Problem]]:
+    """Render the buildings on `executor` (default: a process pool of this machine's cores),
+    at most `max_pending` (default 2 per core) submitted and not yet done, so the coordinator
+    never holds more than that many buildings' views. A building that fails is reported as a
+    `RENDER_FAILED` problem and the others go on."""
+    own = None
+    if executor is None:
+        # forkserver: workers start from a clean process, not a fork of one holding a database connection
+        own = executor = ProcessPoolExecutor(mp_context=get_context("forkserver"))
+    limit = max_pending or 2 * (os.cpu_count() or 1)
+    pending: dict[Future[tuple[Path, Path]], str] = {}
+    done: dict[str, tuple[Path, Path]] = {}
+    problems: list[Problem] = []
+
+    def collect(futures: set[Future[tuple[Path, Path]]]) -> None:
+        for future in futures:
+            building = pending.pop(future)
+            try:
+                done[building] = future.result()
+            except Exception as exc:  # one building's failure must not hide the others
+                problems.append(Problem.error("RENDER_FAILED", building=building, reason=repr(exc)))
+
+    try:
+        for job in jobs:
+            while len(pending) >= limit:
+                collect(wait(pending, return_when=FIRST_COMPLETED).done)
+            pending[executor.submit(render_arrears_building, job)] = job.building
+        while pending:
+            collect(wait(pending, return_when=FIRST_COMPLETED).done)
+    finally:
+        if own is not None:
+            own.shutdown(wait=True, cancel_futures=True)
+    return done, problems
+
+
 # --- notices ----------------------------------------------------------------------------------------
-
-PARALLEL_FROM = 40  # notices: from this many on, buildings are laid out in parallel processes
-
-
-def _render_buildings(ctx: Context, jobs: Sequence[tuple[list[ArrearsNoticeView], Path]]) -> list[Path]:
-    """Each building's notices as one PDF; buildings in parallel (a local process pool, like
-    the payment notices) when there are several and enough notices to pay for the workers."""
-    count = sum(len(views) for views, _ in jobs)
-    if len(jobs) < 2 or count < PARALLEL_FROM:
-        return [
-            render_arrears_notices(views, path)
-            for views, path in ctx.progress.track(jobs, total=len(jobs), description="arrears notices")
-        ]
-    workers = min(len(jobs), os.cpu_count() or 1)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-        futures = [pool.submit(render_arrears_notices, views, path) for views, path in jobs]
-        return [
-            f.result() for f in ctx.progress.track(futures, total=len(futures), description="arrears notices")
-        ]
 
 
 def _rate_text(daily_rate: Decimal) -> str:
@@ -202,9 +285,39 @@ def notice_view(
 
 # Amount columns of the ledger rows, after the text columns.
 _AMOUNTS = ("principal", "late_fee", "unpaid", "not_due", *(str(b) for b in AgeBucket), "accrued", "total")
+Sums = dict[str, Decimal]
+
+MONEY_COLUMNS = (
+    Column(title="欠费本金", kind=Kind.MONEY, width=11),
+    Column(title="欠滞纳金", kind=Kind.MONEY, width=9, blank_zero=True),
+    Column(title="欠费小计", kind=Kind.MONEY, width=11),
+    Column(title="未到期", kind=Kind.MONEY, width=9, blank_zero=True),
+    *(Column(title=BUCKET_LABEL[b], kind=Kind.MONEY, width=10, blank_zero=True) for b in AgeBucket),
+    Column(title="应计滞纳金", kind=Kind.MONEY, width=9, blank_zero=True),
+    Column(title="合计（含应计）", kind=Kind.MONEY, width=11),
+)
+DETAIL_COLUMNS = (
+    Column(title="房号", width=10),
+    Column(title="业主", width=10),
+    Column(title="账期", width=8),
+    Column(title="缴费期限", kind=Kind.DATE, width=10),
+    Column(title="逾期天数", kind=Kind.INT, width=7),
+    *MONEY_COLUMNS,
+)
+SUMMARY_COLUMNS = (
+    Column(title="楼栋", width=8),
+    Column(title="类型", width=9),
+    Column(title="欠费户数", kind=Kind.INT, width=7),
+    *MONEY_COLUMNS,
+)
+DETAIL_TITLE = "欠费明细（按户、账期）"
+DETAIL_NOTE = (
+    "账龄按缴费期限次日起算的逾期天数；欠费小计 = 欠费本金 + 已出账未缴的滞纳金；"
+    "应计滞纳金为截至统计日已产生、尚未出账的滞纳金。"
+)
 
 
-def _amounts(b: BillStanding) -> dict[str, Decimal]:
+def _amounts(b: BillStanding) -> Sums:
     out = dict.fromkeys(_AMOUNTS, ZERO)
     out.update(
         principal=b.unpaid_principal,
@@ -220,151 +333,154 @@ def _amounts(b: BillStanding) -> dict[str, Decimal]:
     return out
 
 
-def _add(into: dict[str, Decimal], more: dict[str, Decimal]) -> None:
+def _add(into: Sums, more: Sums) -> None:
     for k, v in more.items():
         into[k] = into.get(k, ZERO) + v
 
 
-def ledger_view(
-    units: Sequence[UnitArrearsFigures], company: str, as_of: date, generated_at: datetime
-) -> ReportView:
-    money_cols = (
-        Column(title="欠费本金", kind=Kind.MONEY, width=11),
-        Column(title="欠滞纳金", kind=Kind.MONEY, width=9, blank_zero=True),
-        Column(title="欠费小计", kind=Kind.MONEY, width=11),
-        Column(title="未到期", kind=Kind.MONEY, width=9, blank_zero=True),
-        *(Column(title=BUCKET_LABEL[b], kind=Kind.MONEY, width=10, blank_zero=True) for b in AgeBucket),
-        Column(title="应计滞纳金", kind=Kind.MONEY, width=9, blank_zero=True),
-        Column(title="合计（含应计）", kind=Kind.MONEY, width=11),
-    )
-    detail_cols = (
-        Column(title="房号", width=10),
-        Column(title="业主", width=10),
-        Column(title="账期", width=8),
-        Column(title="缴费期限", kind=Kind.DATE, width=10),
-        Column(title="逾期天数", kind=Kind.INT, width=7),
-        *money_cols,
-    )
+def _zero() -> Sums:
+    return dict.fromkeys(_AMOUNTS, ZERO)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildingLedger:
+    """One building's part of the ledger: its detail rows (a group per kind with its subtotal,
+    and the building's total when it has both kinds), its summary rows, its sums per kind."""
+
+    building: str
+    rows: tuple[Row, ...]
+    summary_rows: tuple[Row, ...]
+    by_kind: dict[UnitKind, Sums]
+    units_by_kind: dict[UnitKind, int]
+
+
+def building_ledger(building: str, units: Sequence[UnitArrearsFigures]) -> BuildingLedger:
+    """The ledger rows of one building's overdue units (in print order)."""
     rows: list[Row] = []
-    by_kind: dict[UnitKind, dict[str, Decimal]] = defaultdict(dict)
-    kind_units: dict[UnitKind, int] = defaultdict(int)
-    summary_rows: list[Row] = []
-    grand: dict[str, Decimal] = {}
-    buildings = list(dict.fromkeys(u.unit.building for u in units))
-    for building in buildings:
-        in_building = [u for u in units if u.unit.building == building]
-        building_sum: dict[str, Decimal] = {}
-        kinds = [k for k in UnitKind if any(u.unit.kind is k for u in in_building)]
-        for kind in kinds:
-            members = [u for u in in_building if u.unit.kind is kind]
-            rows.append(Row(cells=(f"{building} 栋 · {KIND_LABEL[kind]}",), style=Style.GROUP))
-            group: dict[str, Decimal] = {}
-            for u in members:
-                for b in u.bills:
-                    amounts = _amounts(b)
-                    _add(group, amounts)
-                    rows.append(
-                        Row(
-                            cells=(
-                                u.unit.unit_id,
-                                u.unit.owner_name or "",
-                                str(b.period),
-                                b.due_date,
-                                b.days_past_due if b.bucket is not None else None,
-                                *(amounts[k] for k in _AMOUNTS),
-                            )
+    summary: list[Row] = []
+    building_sum = _zero()
+    by_kind: dict[UnitKind, Sums] = {}
+    counts: dict[UnitKind, int] = {}
+    kinds = [k for k in UnitKind if any(u.unit.kind is k for u in units)]
+    for kind in kinds:
+        members = [u for u in units if u.unit.kind is kind]
+        rows.append(Row(cells=(f"{building} 栋 · {KIND_LABEL[kind]}",), style=Style.GROUP))
+        group = _zero()
+        for u in members:
+            for b in u.bills:
+                amounts = _amounts(b)
+                _add(group, amounts)
+                rows.append(
+                    Row(
+                        cells=(
+                            u.unit.unit_id,
+                            u.unit.owner_name or "",
+                            str(b.period),
+                            b.due_date,
+                            b.days_past_due if b.bucket is not None else None,
+                            *(amounts[k] for k in _AMOUNTS),
                         )
                     )
-            rows.append(
-                Row(
-                    cells=(
-                        f"{KIND_LABEL[kind]}小计",
-                        f"{len(members)} 户",
-                        None,
-                        None,
-                        None,
-                        *(group[k] for k in _AMOUNTS),
-                    ),
-                    style=Style.SUBTOTAL,
                 )
-            )
-            summary_rows.append(
-                Row(cells=(f"{building} 栋", KIND_LABEL[kind], len(members), *(group[k] for k in _AMOUNTS)))
-            )
-            _add(building_sum, group)
-            _add(by_kind[kind], group)
-            kind_units[kind] += len(members)
-        if len(kinds) > 1:
-            rows.append(
-                Row(
-                    cells=(
-                        f"{building} 栋合计",
-                        f"{len(in_building)} 户",
-                        None,
-                        None,
-                        None,
-                        *(building_sum[k] for k in _AMOUNTS),
-                    ),
-                    style=Style.SUBTOTAL,
-                )
-            )
-            summary_rows.append(
-                Row(
-                    cells=(f"{building} 栋", "合计", len(in_building), *(building_sum[k] for k in _AMOUNTS)),
-                    style=Style.SUBTOTAL,
-                )
-            )
-        _add(grand, building_sum)
-    for k in _AMOUNTS:
-        grand.setdefault(k, ZERO)
-    for kind in UnitKind:
-        if kind in by_kind:
-            rows.append(
-                Row(
-                    cells=(
-                        f"{KIND_LABEL[kind]}合计",
-                        f"{kind_units[kind]} 户",
-                        None,
-                        None,
-                        None,
-                        *(by_kind[kind][k] for k in _AMOUNTS),
-                    ),
-                    style=Style.SUBTOTAL,
-                )
-            )
-            summary_rows.append(
-                Row(
-                    cells=(
-                        "",
-                        f"{KIND_LABEL[kind]} 合计",
-                        kind_units[kind],
-                        *(by_kind[kind][k] for k in _AMOUNTS),
-                    ),
-                    style=Style.SUBTOTAL,
-                )
-            )
-    rows.append(
-        Row(
-            cells=("总计", f"{len(units)} 户", None, None, None, *(grand[k] for k in _AMOUNTS)),
-            style=Style.TOTAL,
+        rows.append(_total_row(f"{KIND_LABEL[kind]}小计", len(members), group, Style.SUBTOTAL))
+        summary.append(
+            Row(cells=(f"{building} 栋", KIND_LABEL[kind], len(members), *(group[k] for k in _AMOUNTS)))
         )
+        _add(building_sum, group)
+        by_kind[kind], counts[kind] = group, len(members)
+    if len(kinds) > 1:
+        rows.append(_total_row(f"{building} 栋合计", len(units), building_sum, Style.SUBTOTAL))
+        summary.append(
+            Row(
+                cells=(f"{building} 栋", "合计", len(units), *(building_sum[k] for k in _AMOUNTS)),
+                style=Style.SUBTOTAL,
+            )
+        )
+    return BuildingLedger(
+        building=building,
+        rows=tuple(rows),
+        summary_rows=tuple(summary),
+        by_kind=by_kind,
+        units_by_kind=counts,
     )
-    summary_rows.append(Row(cells=("总计", "", len(units), *(grand[k] for k in _AMOUNTS)), style=Style.TOTAL))
-    summary_cols = (
-        Column(title="楼栋", width=8),
-        Column(title="类型", width=9),
-        Column(title="欠费户数", kind=Kind.INT, width=7),
-        *money_cols,
-    )
-    buckets = [grand["not_due"], *(grand[str(b)] for b in AgeBucket)]
-    chart = bar_chart(
-        "欠费账龄分布（元）",
-        ["未到期", *(BUCKET_LABEL[b] for b in AgeBucket)],
-        buckets,
-        percent=False,
-        value_labels=[f"{v:,.2f}" for v in buckets],
-    )
-    overdue = sum((grand[str(b)] for b in AgeBucket), ZERO)
+
+
+def _total_row(label: str, units: int, sums: Sums, style: Style) -> Row:
+    return Row(cells=(label, f"{units} 户", None, None, None, *(sums[k] for k in _AMOUNTS)), style=style)
+
+
+@dataclass(slots=True)
+class LedgerTotals:
+    """The ledger's running totals as buildings are added, and every building's summary rows
+    (a few per building: small even for a large estate)."""
+
+    by_kind: dict[UnitKind, Sums] = field(default_factory=lambda: defaultdict(_zero))
+    units_by_kind: dict[UnitKind, int] = field(default_factory=lambda: defaultdict(int))
+    summary_rows: list[Row] = field(default_factory=list)
+
+    def add(self, part: BuildingLedger) -> None:
+        for kind, sums in part.by_kind.items():
+            _add(self.by_kind[kind], sums)
+            self.units_by_kind[kind] += part.units_by_kind[kind]
+        self.summary_rows.extend(part.summary_rows)
+
+    @property
+    def units(self) -> int:
+        return sum(self.units_by_kind.values())
+
+    @property
+    def grand(self) -> Sums:
+        total = _zero()
+        for sums in self.by_kind.values():
+            _add(total, sums)
+        return total
+
+    @property
+    def overdue(self) -> Decimal:
+        grand = self.grand
+        return sum((grand[str(b)] for b in AgeBucket), ZERO)
+
+    def _kinds(self) -> list[UnitKind]:
+        return [k for k in UnitKind if k in self.by_kind]
+
+    def detail_total_rows(self) -> list[Row]:
+        """After the last building: the total per kind, then the grand total."""
+        rows = [
+            _total_row(f"{KIND_LABEL[k]}合计", self.units_by_kind[k], self.by_kind[k], Style.SUBTOTAL)
+            for k in self._kinds()
+        ]
+        return [*rows, _total_row("总计", self.units, self.grand, Style.TOTAL)]
+
+    def summary_total_rows(self) -> list[Row]:
+        rows = [
+            Row(
+                cells=(
+                    "",
+                    f"{KIND_LABEL[k]} 合计",
+                    self.units_by_kind[k],
+                    *(self.by_kind[k][a] for a in _AMOUNTS),
+                ),
+                style=Style.SUBTOTAL,
+            )
+            for k in self._kinds()
+        ]
+        grand = self.grand
+        return [*rows, Row(cells=("总计", "", self.units, *(grand[k] for k in _AMOUNTS)), style=Style.TOTAL)]
+
+
+def ledger_view(
+    company: str, as_of: date, generated_at: datetime, totals: LedgerTotals, *, with_summary: bool = False
+) -> ReportView:
+    """The ledger as a whole: key figures, the age chart and the summary per building and kind.
+
+    With `with_summary` (when every building has been added to `totals`), the summary table
+    holds its rows: the view of 欠费台账.pdf. Without, the tables are empty and only say the
+    columns: the view the workbook is opened with, whose rows are then added building by building.
+    """
+    grand = totals.grand
+    summary_rows = (*totals.summary_rows, *totals.summary_total_rows()) if with_summary else ()
+    overdue = totals.overdue
+    summary = TableView(title="按楼栋、类型汇总", sheet="汇总", columns=SUMMARY_COLUMNS, rows=summary_rows)
     return ReportView(
         company=company,
         title=LEDGER_NAME,
@@ -372,27 +488,51 @@ def ledger_view(
         generated_at=generated_at,
         landscape=True,
         figures=(
-            KeyFigure(label="欠费户数", value=len(units), kind=Kind.INT),
+            KeyFigure(label="欠费户数", value=totals.units, kind=Kind.INT),
             KeyFigure(label="逾期欠费", value=overdue, alert=overdue > 0),
             KeyFigure(label="欠费合计（含未到期）", value=grand["unpaid"]),
             KeyFigure(label="应计滞纳金", value=grand["accrued"]),
             KeyFigure(label="合计（含应计滞纳金）", value=grand["total"]),
         ),
         tables=(
-            TableView(title="按楼栋、类型汇总", sheet="汇总", columns=summary_cols, rows=tuple(summary_rows)),
-            TableView(
-                title="欠费明细（按户、账期）",
-                sheet="明细",
-                columns=detail_cols,
-                rows=tuple(rows),
-                note="账龄按缴费期限次日起算的逾期天数；欠费小计 = 欠费本金 + 已出账未缴的滞纳金；"
-                "应计滞纳金为截至统计日已产生、尚未出账的滞纳金。",
-            ),
-        ),
-        charts=(chart,),
-        charts_after=1,
+            summary,
+            TableView(title=DETAIL_TITLE, sheet="明细", columns=DETAIL_COLUMNS, rows=(), note=DETAIL_NOTE),
+        )
+        if not with_summary
+        else (summary,),
+        charts=(_age_chart(grand),) if with_summary else (),
         notes=(
             "欠费户：截至统计日有逾期未缴账单的房号；其未到缴费期限的账单列入“未到期”。",
             "每户欠费小计合计即其账户余额（应收 − 已收），与余额导出（export balances）一致。",
+            f"各户、各账期的明细见各楼栋的 {LEDGER_NAME}-<楼栋>.pdf，全部明细行见 {LEDGER_NAME}.xlsx（明细）。",
+        ),
+    )
+
+
+def _age_chart(grand: Sums) -> ChartView:
+    buckets = [grand["not_due"], *(grand[str(b)] for b in AgeBucket)]
+    return bar_chart(
+        "欠费账龄分布（元）",
+        ["未到期", *(BUCKET_LABEL[b] for b in AgeBucket)],
+        buckets,
+        percent=False,
+        value_labels=[f"{v:,.2f}" for v in buckets],
+    )
+
+
+def building_ledger_view(
+    part: BuildingLedger, company: str, as_of: date, generated_at: datetime
+) -> ReportView:
+    """A building's ledger pages: its rows, subtotals per kind and total (欠费台账-<building>.pdf)."""
+    return ReportView(
+        company=company,
+        title=f"{LEDGER_NAME} · {part.building} 栋",
+        meta=(("楼栋", f"{part.building} 栋"), ("截至", as_of.isoformat()), ("金额单位", "元")),
+        generated_at=generated_at,
+        landscape=True,
+        tables=(
+            TableView(
+                title=DETAIL_TITLE, sheet="明细", columns=DETAIL_COLUMNS, rows=part.rows, note=DETAIL_NOTE
+            ),
         ),
     )

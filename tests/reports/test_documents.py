@@ -17,8 +17,20 @@ from tests.reports.test_reconcile import D
 
 def test_arrears_files(estate: Outputs) -> None:
     out = estate.root / "out" / "arrears" / "2026-12-31"
-    assert sorted(p.name for p in out.iterdir()) == ["1.pdf", "欠费台账.pdf", "欠费台账.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "1.pdf",
+        "欠费台账-1.pdf",
+        "欠费台账.pdf",
+        "欠费台账.xlsx",
+    ]
     assert estate.results["arrears"].exit_code == 0
+    # per building its notices, then its ledger pages; then the summary and the workbook
+    assert [f.name for f in estate.results["arrears"].files] == [
+        "1.pdf",
+        "欠费台账-1.pdf",
+        "欠费台账.pdf",
+        "欠费台账.xlsx",
+    ]
 
 
 def test_arrears_notices_one_per_unit_in_floor_order(estate: Outputs) -> None:
@@ -40,12 +52,21 @@ def test_arrears_notices_one_per_unit_in_floor_order(estate: Outputs) -> None:
 
 
 def test_ledger_pdf_text(estate: Outputs) -> None:
-    body = flat(pdf_text(estate.files("arrears", ".pdf")[-1]))
-    assert "欠费台账" in body
+    out = estate.root / "out" / "arrears" / "2026-12-31"
+    summary = flat(pdf_text(out / "欠费台账.pdf"))
+    assert "欠费台账" in summary and "按楼栋、类型汇总" in summary and "1栋" in summary
+    assert "2,526.19" in summary and "2,547.97" in summary and "21.78" in summary
+    assert "第1页/共" in summary
+    detail = pdf_text(out / "欠费台账-1.pdf")
     for unit in ("1-101", "1-102", "1-201", "SH-01"):
-        assert unit in body
-    assert "2,526.19" in body and "2,547.97" in body and "21.78" in body
-    assert "第1页/共" in body
+        assert unit in detail
+    # 1-201's two bills in period order, then the subtotals: residences, shops, the building
+    lines = [line.split() for line in detail.splitlines()]
+    assert [ln[:3] for ln in lines if ln and ln[0] == "1-201"] == [
+        ["1-201", "郑三", "2026-10"],
+        ["1-201", "郑三", "2026-11"],
+    ]
+    assert "1栋合计4户2,521.304.892,526.190.002,259.45266.740.000.0021.782,547.97" in flat(detail)
 
 
 def test_collection_pdf_text(estate: Outputs) -> None:
