@@ -132,6 +132,7 @@ class TextGrid:
         # Widths in font units at this size.
         self._widths = tuple(self.units(c.width_mm) for c in self.columns)
         self._gap = self.units(gap_mm)
+        self._total = sum(self._widths) + self._gap * (len(self._widths) - 1)
 
     def units(self, mm: float) -> int:
         """A length in font units at this grid's size."""
@@ -140,11 +141,13 @@ class TextGrid:
     def width(self, text: str) -> int:
         return self.metrics.width(text)
 
-    def lines(self, *cells: Cell) -> list[str]:
+    def lines(self, *cells: Cell, fill: bool = False) -> list[str]:
         """The row as lines of text: each cell padded (or wrapped) to its column.
 
         A cell `None` gives its column to the cell before it (like colspan); a sequence of
         strings is printed separated by ideographic spaces and wrapped only between them.
+        `fill`: pad every line on to the grid's right edge, so that a rule drawn under the
+        line's text (an underline) spans the whole row.
         """
         if len(cells) > len(self.columns):
             raise ValueError(f"{len(cells)} cells for {len(self.columns)} columns")
@@ -166,6 +169,7 @@ class TextGrid:
         for i in range(height):
             parts = []
             carry = 0  # units short of the previous columns' edge
+            x = 0  # units from the start of the line
             for index, (w, column, width) in enumerate(zip(wrapped, columns, widths, strict=True)):
                 if index:
                     carry += self._gap
@@ -184,12 +188,15 @@ class TextGrid:
                 pad, pad_width = _padding(carry + left)
                 parts.append(pad + text)
                 carry = carry + left - pad_width + right
+                x += pad_width + used
+            if fill:
+                parts.append(_padding(self._total - x)[0])
             out.append("".join(parts))
         return out
 
-    def line(self, *cells: Cell) -> str:
+    def line(self, *cells: Cell, fill: bool = False) -> str:
         """The row as one line; a cell too wide for its column is an error."""
-        lines = self.lines(*cells)
+        lines = self.lines(*cells, fill=fill)
         if len(lines) > 1:
             raise ValueError(f"a cell of {cells!r} is wider than its column")
         return lines[0]
@@ -234,21 +241,42 @@ class TextGrid:
         return lines
 
 
+# Punctuation that never begins a line (it stays with the character before it), and that
+# never ends one (it goes with the character after it).
+_CLOSING = frozenset("，。、；：！？）」』】》〉”’…—·%,.;:!?)]}")
+_OPENING = frozenset("（「『【《〈“‘([{")
+
+
 def _tokens(text: str) -> list[str]:
-    """Break opportunities: after every CJK character, between Latin words (space kept)."""
-    tokens: list[str] = []
+    """Break opportunities: after every CJK character, between Latin words (space kept);
+    never before closing punctuation nor after opening punctuation."""
+    raw: list[str] = []
     word = ""
     for char in text:
         if char == " ":
-            tokens.append(word + char)
+            raw.append(word + char)
             word = ""
         elif ord(char) >= 0x2E80:
             if word:
-                tokens.append(word)
+                raw.append(word)
                 word = ""
-            tokens.append(char)
+            raw.append(char)
         else:
             word += char
     if word:
-        tokens.append(word)
+        raw.append(word)
+    tokens: list[str] = []
+    opening = ""
+    for token in raw:
+        if token in _OPENING or (opening and not token.strip()):
+            opening += token
+        elif token[0] in _CLOSING and tokens and not opening:
+            if not tokens[-1].strip() and len(tokens) > 1:
+                token = tokens.pop() + token
+            tokens[-1] += token
+        else:
+            tokens.append(opening + token)
+            opening = ""
+    if opening:
+        tokens.append(opening)
     return tokens

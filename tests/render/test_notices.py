@@ -85,7 +85,7 @@ def test_a_notice_shows_its_view_line_by_line(full_pdf: Path) -> None:
     _line_with(lines, "应缴金额 ¥398.45 人民币（大写）叁佰玖拾捌元肆角伍分")
     _line_with(lines, "户名 示例物业服务有限公司", "账号 4000021234567890123")
     _line_with(lines, "缴费参考号 2026-10-A1-0301")
-    _line_with(lines, "notice-1 · a4-2")
+    _line_with(lines, "notice-2 · a4-2")
     assert n.total == Decimal("398.45")
 
 
@@ -365,19 +365,20 @@ def test_grid_font_sizes_match_the_css() -> None:
     css = (CSS / "notice.css").read_text(encoding="utf-8")
     sizes = dict(re.findall(r"set (\w+) = grid\(([\d.]+)", template))
 
-    def css_size(selector: str) -> str:
-        m = re.search(re.escape(selector) + r"\s*\{[^}]*?font-size:\s*([\d.]+)pt", css)
+    def css_size(selector: str, sheet: str = css) -> str:
+        m = re.search("^" + re.escape(selector) + r"\s*\{[^}]*?font-size:\s*([\d.]+)pt", sheet, re.MULTILINE)
         assert m, selector
         return m.group(1)
 
-    assert sizes["charges"] == css_size(".row")
-    assert sizes["colhead"] == css_size(".colhead")
-    assert sizes["note"] == css_size(".note")
-    assert sizes["head"] == css_size(".head")
-    assert sizes["meta"] == css_size(".meta")
-    assert sizes["who"] == css_size(".who")
+    assert sizes["charges"] == css_size(".r")
+    assert sizes["colhead"] == css_size(".c")
+    assert sizes["note"] == css_size(".r span")
+    assert sizes["head"] == css_size(".h")
+    assert sizes["meta"] == css_size(".m")
+    assert sizes["who"] == css_size(".w")
+    assert sizes["pay"] == css_size(".p")
     signoff = (CSS.parent / "signoff.html.j2").read_text(encoding="utf-8")
-    report = (CSS / "report.css").read_text(encoding="utf-8")
+    signoff_css = (CSS / "signoff.css").read_text(encoding="utf-8")
     ssizes = dict(re.findall(r"set (\w+) = grid\(([\d.]+)", signoff))
-    assert re.search(r"\.signoff \.row \{[^}]*font-size: " + ssizes["rows"] + "pt", report)
-    assert re.search(r"\.signoff \.head \{[^}]*font-size: " + ssizes["heads"] + "pt", report)
+    assert ssizes["rows"] == css_size(".sl", signoff_css)
+    assert ssizes["heads"] == css_size(".sh", signoff_css)

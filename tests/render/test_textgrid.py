@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from billing.render.pdf import FONT_PATH
-from billing.render.textgrid import SPACE_CHARS, Column, TextGrid, _padding, font_metrics
+from billing.render.textgrid import SPACE_CHARS, Column, TextGrid, _padding, _tokens, font_metrics
 
 METRICS = font_metrics(FONT_PATH)
 GRID = TextGrid(METRICS, 9, [Column(17), Column(15, "right"), Column(40), Column(18, "right")])
@@ -92,3 +92,26 @@ def test_none_spans_the_next_column() -> None:
 def test_line_refuses_what_does_not_fit() -> None:
     with pytest.raises(ValueError):
         GRID.line("一二三四五六七八九十一二三四五六七八九十")
+
+
+def test_fill_pads_every_line_to_the_right_edge() -> None:
+    total = GRID.units(17 + 2 + 15 + 2 + 40 + 2 + 18)
+    reason = "九月水表读数抄错，退回多收的水费；十月起按新表读数计费，另有说明请致电物业服务中心"
+    for lines in (GRID.lines("水费", "1", fill=True), GRID.lines("退款", "", reason, "-20.00", fill=True)):
+        for line in lines:
+            # Never past the edge, and short of it by less than a hair space (205 units).
+            assert 0 <= total - METRICS.width(line) < 205
+    assert GRID.line("水费", "1") == GRID.line("水费", "1", fill=True).rstrip("".join(SPACE_CHARS))
+
+
+@given(st.text(alphabet="缴费参考号转账请填入附言，。；：（）「」 abc123", min_size=1, max_size=80))
+def test_wrapped_lines_keep_punctuation_with_its_neighbour(text: str) -> None:
+    grid = TextGrid(METRICS, 8, [Column(20)])
+    # A run of text with no break in it that is wider than the column is cut where it must.
+    assume(all(grid.width(token) <= grid.units(20) for token in _tokens(text)))
+    lines = grid.lines(text)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    for line in lines[1:]:
+        assert line[:1] not in "，。；：）」"
+    for line in lines[:-1]:
+        assert line.rstrip()[-1:] not in "（「"
