@@ -16,7 +16,6 @@ results (rows, manifest entries) and never write the database themselves.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -71,20 +70,8 @@ def local_workers(settings: Settings) -> int:
     return settings.cluster.workers or os.cpu_count() or 1
 
 
-# How far below the caller local workers run when it asks (`behind=True`): a caller that is the
-# one serial stage (the bill run writes every result into the database in order) must not wait
-# for a core behind its own workers, or the whole pool waits for it.
-WORKER_NICENESS = 5
-
-
-def _lower_priority() -> None:
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
-
-
-def make_executor(settings: Settings, *, workers: int | None = None, behind: bool = False) -> Executor:
-    """The executor the settings ask for: a Dask cluster, or a local process pool (whose workers
-    run at a lower priority than the caller with `behind`).
+def make_executor(settings: Settings, *, workers: int | None = None) -> Executor:
+    """The executor the settings ask for: a Dask cluster, or a local process pool.
 
     The caller shuts it down (`with make_executor(s) as ex:` does).
     """
@@ -93,7 +80,6 @@ def make_executor(settings: Settings, *, workers: int | None = None, behind: boo
     return ProcessPoolExecutor(
         max_workers=workers or local_workers(settings),
         mp_context=get_context("forkserver"),
-        initializer=_lower_priority if behind else None,
     )
 
 
