@@ -232,9 +232,7 @@ def rate_partitions(
         first_id += sum(p.units for p in parts)
     own = None
     if executor is None:
-        own = executor = (
-            InlineExecutor() if run.units <= INLINE_UNITS else make_executor(ctx.settings)
-        )
+        own = executor = InlineExecutor() if run.units <= INLINE_UNITS else make_executor(ctx.settings)
     window = 4 * executor_workers(executor)  # tasks in flight: workers run ahead of the writer
     pending: deque[Future[Rated]] = deque()
     try:
