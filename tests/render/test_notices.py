@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from billing.domain.capitals import rmb_capitals
@@ -30,9 +33,10 @@ from billing.render import (
     read_manifest,
     render_notices,
     render_unit_notice,
+    signoff_html,
 )
 from billing.render.notices import HALF_PAGE_ROWS, building_files
-from billing.render.pdf import money, renderer
+from billing.render.pdf import money, qr_matrix, renderer
 
 from .factories import PERIOD, assemble, full_notice, synthetic_building
 from .helpers import InlineExecutor, pdf_lines
@@ -382,3 +386,108 @@ def test_grid_font_sizes_match_the_css() -> None:
     ssizes = dict(re.findall(r"set (\w+) = grid\(([\d.]+)", signoff))
     assert ssizes["rows"] == css_size(".sl", signoff_css)
     assert ssizes["heads"] == css_size(".sh", signoff_css)
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=1, max_size=250)
+    | st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", min_size=1, max_size=250)
+    | st.text(alphabet=st.characters(max_codepoint=0xFF), min_size=1, max_size=180)
+    | st.text(min_size=1, max_size=40)
+)
+@settings(max_examples=300, deadline=None)
+def test_qr_codes_are_segnos(text: str) -> None:
+    """The fast QR path makes exactly the code segno makes (error M or better, mask 4)."""
+    expected = [bytes(row) for row in segno.make(text, error="m", micro=False, mask=4).matrix]
+    assert qr_matrix(text) == expected
+
+
+def test_the_references_qr_code_is_in_the_notice(full_pdf: Path, tmp_path: Path) -> None:
+    """One 25-module image per notice: version 1, 2 modules of quiet zone, drawn unsmoothed."""
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(full_pdf)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    assert len(listing) == 1
+    assert listing[0].split()[3:6] == ["25", "25", "gray"]
+    subprocess.run(["pdfimages", "-png", str(full_pdf), str(tmp_path / "qr")], check=True)
+    image = Image.open(next(tmp_path.glob("qr*.png"))).convert("L")
+    modules = [bytes(1 if image.getpixel((x, y)) < 128 else 0 for x in range(2, 23)) for y in range(2, 23)]
+    assert modules == qr_matrix(full_notice().reference)
+
+
+def test_columns_line_up_in_the_pdf(full_pdf: Path) -> None:
+    """Amounts end at the right edge of the 190 mm line (10 mm + 190 mm from the page's left),
+    every row alike: the text grid's measured spaces put them there."""
+    words = re.findall(
+        r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]+)<',
+        subprocess.run(
+            ["pdftotext", "-bbox", str(full_pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout,
+    )
+    edge = 200 / 25.4 * 72
+    amounts = [
+        "124.00",
+        "44.44",
+        "6.17",
+        "6.30",
+        "114.33",
+        "-20.00",
+        "3.21",
+        "278.45",
+        "120.00",
+        "缴费通知单",
+    ]
+    ends = {text: float(x_max) for _, x_max, text in words if text in amounts}
+    assert set(ends) == set(amounts)
+    assert all(abs(end - edge) < 0.5 for end in ends.values()), ends
+    meters = [float(x_min) for x_min, _, text in words if text in ("W-A1-0301", "E-A1-0301")]
+    assert len(meters) == 2 and abs(meters[0] - meters[1]) < 0.2
+
+
+def test_our_documents_parse_as_xml_and_as_html_alike(tmp_path: Path) -> None:
+    """Notices and sign-off lists are parsed as XML (fast); as HTML they give the same PDF,
+    and markup that is not XML (a control character in the data) still renders."""
+    from xml.etree import ElementTree
+
+    view = synthetic_building("X1", 4)
+    r = renderer()
+    docs = [
+        (notices_html(view.notices), ("css/notice.css",)),
+        (signoff_html(view), ("css/report.css", "css/signoff.css")),
+    ]
+    as_xml = [r.document(html, sheets, plain=True).write_pdf() for html, sheets in docs]
+    original = ElementTree.fromstring
+
+    def refuse(text: str) -> Any:
+        raise ElementTree.ParseError("as HTML")
+
+    ElementTree.fromstring = refuse  # type: ignore[assignment]
+    try:
+        as_html = [r.document(html, sheets, plain=True).write_pdf() for html, sheets in docs]
+    finally:
+        ElementTree.fromstring = original  # type: ignore[assignment]
+    assert as_xml == as_html
+    odd = dataclasses.replace(view.notices[0], owner_name="王\x0b芳")
+    path = tmp_path / "odd.pdf"
+    render_unit_notice(odd, path)
+    assert f"房号 {odd.unit_id}" in "\n".join(pdf_lines(path))
+
+
+def test_pages_without_margin_boxes_skip_them_and_look_the_same() -> None:
+    """Skipping the margin boxes of pages that have none changes no byte of a notice; pages
+    with running heads and numbers (the sign-off list) keep them."""
+    import weasyprint.layout
+
+    view = synthetic_building("M1", 50)
+    r = renderer()
+    docs = [
+        (notices_html(view.notices[:6]), ("css/notice.css",)),
+        (signoff_html(view), ("css/report.css", "css/signoff.css")),
+    ]
+    patched = weasyprint.layout.make_margin_boxes
+    skipped = [r.document(html, sheets, plain=True).write_pdf() for html, sheets in docs]
+    weasyprint.layout.make_margin_boxes = patched.original
+    try:
+        full = [r.document(html, sheets, plain=True).write_pdf() for html, sheets in docs]
+    finally:
+        weasyprint.layout.make_margin_boxes = patched
+    assert skipped == full
