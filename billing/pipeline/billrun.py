@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, update
 
-from billing.domain.bill import ITEM_ORDER, BillLine, Item
+from billing.domain.bill import ITEM_ORDER, Item
 from billing.domain.money import ZERO, RoundingMode, format_money, from_fen, to_fen
 from billing.domain.period import ONE_DAY, Period
 from billing.domain.problem import Problem
@@ -37,8 +37,8 @@ from billing.ledger.late_fee import LateFeeWorking, late_fee_workings
 from billing.ledger.records import LateFeePolicy, LedgerBill, LedgerPayment
 from billing.pipeline.context import Context, StepResult
 from billing.pipeline.executors import InlineExecutor, executor_workers, make_executor
-from billing.pipeline.ledgers import UnitLedger, late_fee_policy, load_ledgers
-from billing.rate import rate_period
+from billing.pipeline.ledgers import UnitLedger, late_fee_policy
+from billing.rate import LineRow, rate_period_rows
 from billing.store import repo
 from billing.store import schema as t
 from billing.store.bulk import as_date, fetch, insert_rows, update_rows
@@ -55,18 +55,10 @@ INLINE_UNITS = 4000
 @dataclass
 class ProposedBill:
     unit_id: str
-    lines: list[BillLine] = field(default_factory=list)
+    lines: list[LineRow] = field(default_factory=list)  # as rate_period_rows gives them
     # (target bill id, increment, F_b) of the late fee line
     charges: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
     adjustment_ids: list[int] = field(default_factory=list)
-
-    @property
-    def principal(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines if ln.item is not Item.LATE_FEE), ZERO)
-
-    @property
-    def late_fee(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines if ln.item is Item.LATE_FEE), ZERO)
 
 
 class _Refused(Exception):
@@ -376,14 +368,17 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     meter_periods, problems = _meter_periods(rows.meters, period)
     if problems:
         return Rated(bills=[], lines=[], charges=[], adjusted=[], problems=tuple(problems), by_item={})
-    rating = rate_period(
+    rating = rate_period_rows(
         period=period, units=units, meter_periods=meter_periods, tariff=task.tariff, rounding=task.rounding
     )
     if any(p.is_error for p in rating.problems):
         return Rated(bills=[], lines=[], charges=[], adjusted=[], problems=rating.problems, by_item={})
     proposed: dict[str, ProposedBill] = {}
-    for ln in rating.lines:
-        proposed.setdefault(ln.unit_id, ProposedBill(ln.unit_id)).lines.append(ln)
+    for row in rating.rows:
+        bill = proposed.get(row[0])
+        if bill is None:
+            bill = proposed[row[0]] = ProposedBill(row[0])
+        bill.lines.append(row)
     for a in rows.adjustments:
         _add_adjustment(proposed, *a)
     if rows.bills:
@@ -399,34 +394,26 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     adjusted: list[tuple[int, int]] = []
     run_id, period_text, issue, due = task.run_id, str(period), task.issue, task.due
     next_ids = list(task.first_ids)
-    shared: dict[int, tuple[object, str]] = {}  # id(detail) -> (detail, its JSON), while alive
-    for unit_id in sorted(proposed, key=lambda u: order[u]):
+    late_fee_item = Item.LATE_FEE
+    for unit_id in sorted(proposed, key=order.__getitem__):
         part = order[unit_id][0]
         bill_id = next_ids[part]
         next_ids[part] += 1
         bill = proposed[unit_id]
-        if bill.charges or bill.adjustment_ids:  # rate_period's own lines are in ITEM_ORDER already
-            bill.lines.sort(key=lambda ln: _ORDER[ln.item])
+        if bill.charges or bill.adjustment_ids:  # rate_period_rows' own lines are in ITEM_ORDER already
+            bill.lines.sort(key=lambda ln: _ORDER[ln[1]])
         principal = late_fee = 0
-        for seq, ln in enumerate(bill.lines, 1):
-            fen = to_fen(ln.amount)
-            item = items[ln.item]
-            by_item[item] += fen
-            if ln.item is Item.LATE_FEE:
+        for seq, (_, item, quantity, amount, exact, text) in enumerate(bill.lines, 1):
+            fen = to_fen(amount)
+            name = items[item]
+            by_item[name] += fen
+            if item is late_fee_item:
                 late_fee += fen
             else:
                 principal += fen
-            quantity = None if ln.quantity is None else str(ln.quantity)
-            detail = ln.detail
-            if ln.item is Item.MANAGEMENT:  # the engine shares one detail among units of one area
-                known = shared.get(id(detail))
-                text = known[1] if known is not None and known[0] is detail else None
-                if text is None:
-                    text = _DETAIL(detail)
-                    shared[id(detail)] = (detail, text)
-            else:
-                text = _DETAIL(detail)
-            lines.append((bill_id, seq, item, quantity, fen, str(ln.exact), text))
+            lines.append(
+                (bill_id, seq, name, None if quantity is None else str(quantity), fen, str(exact), text)
+            )
         bills.append(
             (bill_id, run_id, unit_id, period_text, issue, due, principal, late_fee, principal + late_fee)
         )
@@ -551,22 +538,14 @@ def _add_adjustment(
     bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
     amount = repo.money(amount_fen)
     day = as_date(recorded_on)
-    bill.lines.append(
-        BillLine(
-            unit_id=unit_id,
-            item=Item.ADJUSTMENT,
-            quantity=None,
-            amount=amount,
-            exact=amount,
-            detail={
-                "adjustment_id": adjustment_id,
-                "period": period,
-                "item": item,
-                "reason": reason,
-                "recorded_on": day.isoformat() if day else None,
-            },
-        )
-    )
+    detail = {
+        "adjustment_id": adjustment_id,
+        "period": period,
+        "item": item,
+        "reason": reason,
+        "recorded_on": day.isoformat() if day else None,
+    }
+    bill.lines.append((unit_id, Item.ADJUSTMENT, None, amount, amount, _DETAIL(detail)))
     bill.adjustment_ids.append(adjustment_id)
 
 
@@ -604,14 +583,7 @@ def _add_late_fee(
     total = sum((c.to_charge for c in charges), ZERO)
     periods = {b.bill_id: str(b.period) for b in ledger.bills}
     bill.lines.append(
-        BillLine(
-            unit_id=unit_id,
-            item=Item.LATE_FEE,
-            quantity=None,
-            amount=total,
-            exact=total,
-            detail=_late_fee_detail(charges, periods, as_of),
-        )
+        (unit_id, Item.LATE_FEE, None, total, total, _DETAIL(_late_fee_detail(charges, periods, as_of)))
     )
     bill.charges.extend((c.bill_id, c.to_charge, c.fee) for c in charges)
 
@@ -648,54 +620,3 @@ def _late_fee_detail(
             for c in charges
         ],
     }
-
-
-# --- the object-at-a-time API (kept for callers that rate a small set in-process) ---------------------
-
-
-def rating_inputs(conn: Connection, period: Period) -> tuple[tuple[MeterPeriod, ...], list[Problem]]:
-    """Every meter with its previous and current reading and any change; MISSING_READING otherwise."""
-    meters = repo.load_meters(conn)
-    current = repo.readings_of(conn, period)
-    previous = repo.previous_readings(conn, period)
-    changes = repo.changes_in(conn, period)
-    missing = [
-        Problem.error("MISSING_READING", unit=m.unit_id or m.meter_id, meter_id=m.meter_id, period=period)
-        for m in meters.values()
-        if m.meter_id not in current
-    ]
-    if missing:
-        return (), missing
-    out = []
-    for m in meters.values():
-        prev, prev_date = previous[m.meter_id]
-        cur, cur_date = current[m.meter_id]
-        out.append(
-            MeterPeriod(
-                meter=m,
-                previous=prev,
-                previous_date=prev_date,
-                current=cur,
-                current_date=cur_date,
-                change=changes.get(m.meter_id),
-            )
-        )
-    return tuple(out), []
-
-
-def propose_bills(
-    conn: Connection, ctx: Context, lines: Sequence[BillLine], as_of: date
-) -> dict[str, ProposedBill]:
-    """The rated lines, plus each unit's pending adjustments and the late fees due at as_of."""
-    proposed: dict[str, ProposedBill] = {}
-    for ln in lines:
-        proposed.setdefault(ln.unit_id, ProposedBill(ln.unit_id)).lines.append(ln)
-    for unit_id, adjustments in repo.pending_adjustments(conn).items():
-        for a in adjustments:
-            _add_adjustment(proposed, a.id, unit_id, a.period, a.item, a.amount_fen, a.reason, a.recorded_on)
-    policy = late_fee_policy(ctx.settings)
-    for unit_id, ledger in load_ledgers(conn, as_of=as_of).items():
-        _add_late_fee(proposed, unit_id, ledger, as_of, policy)
-    for bill in proposed.values():
-        bill.lines.sort(key=lambda ln: _ORDER[ln.item])
-    return proposed

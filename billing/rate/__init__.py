@@ -7,12 +7,14 @@ Imports only `billing.domain`; no I/O, no clock. Meter consumption itself lives 
 """
 
 from billing.rate.apportion import apportion
-from billing.rate.engine import RatingResult, rate_period
+from billing.rate.engine import LineRow, RatedRows, RatingResult, rate_period, rate_period_rows
 from billing.rate.management import management_fee
 from billing.rate.shared import SharedMember, SharedResult, SharedShare, apportion_shared
 from billing.rate.tiers import TierBreakdown, TierPart, price_tiers
 
 __all__ = [
+    "LineRow",
+    "RatedRows",
     "RatingResult",
     "SharedMember",
     "SharedResult",
@@ -24,4 +26,5 @@ __all__ = [
     "management_fee",
     "price_tiers",
     "rate_period",
+    "rate_period_rows",
 ]

@@ -16,7 +16,7 @@ from billing.domain.money import RoundingMode
 from billing.domain.period import Period
 from billing.domain.records import MeterPeriod, Scope, Unit, UnitKind
 from billing.domain.tariff import Basis, Tariffs, Tier
-from billing.rate import RatingResult, rate_period
+from billing.rate import RatingResult, rate_period, rate_period_rows
 
 from .builders import E, W, acceptance_estate, contract_tariff, meter_period, unit
 
@@ -104,9 +104,9 @@ def test_details_hold_the_working_and_are_json() -> None:
             "quantity": "15",
         }
     ]
-    assert water["tiers"] == (
+    assert water["tiers"] == [
         {"from": "0", "to": "15", "quantity": "15", "price": "5.00", "amount": "75.00"},
-    )
+    ]
     electricity = line(result, "1-102", Item.ELECTRICITY).detail
     assert [t["amount"] for t in electricity["tiers"]] == ["117.1920", "60.2896"]  # type: ignore[attr-defined]
     assert electricity["exact"] == "177.4816"
@@ -140,6 +140,28 @@ def test_details_hold_the_working_and_are_json() -> None:
         "handover_date": "2026-10-10",
     }
     assert "handover_date" not in line(result, "1-101", Item.MANAGEMENT).detail
+
+
+def canonical(text: str) -> str:
+    return json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_stored_details_are_canonical_json_even_for_odd_ids() -> None:
+    # The bill run stores rate_period_rows' text as it is: compact JSON with sorted keys, the
+    # same text json.dumps would give, whatever a meter id holds (a quote, a backslash, CJK).
+    units, mps = acceptance_estate()
+    odd = 'W"1\\水表'
+    mps = [*mps, meter_period(odd, W, "0", "12", unit_id="1-101")]
+    rated = rate_period_rows(
+        period=OCT, units=units, meter_periods=mps, tariff=contract_tariff(), rounding=HALF_UP
+    )
+    assert rated.rows
+    for row in rated.rows:
+        assert row[5] == canonical(row[5])
+    (water,) = [r for r in rated.rows if r[0] == "1-101" and r[1] is Item.WATER]
+    assert json.loads(water[5])["meters"][0]["meter_id"] == odd
+    # 12 m³ × 5.00 = 60.00, in the first tier
+    assert water[3] == D("60.00")
 
 
 def test_a_units_meters_are_summed_before_the_tiers() -> None:
