@@ -13,10 +13,11 @@ answer depends on them) and returns frozen records of finished Decimals. Nothing
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import count, groupby
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -25,11 +26,13 @@ from billing.domain.bill import ITEM_ORDER, Item
 from billing.domain.consumption import meter_consumption
 from billing.domain.money import ZERO
 from billing.domain.period import Period
-from billing.domain.records import MeterPeriod, Scope, Unit, UnitKind
+from billing.domain.records import Meter, MeterChange, MeterPeriod, Scope, Unit, UnitKind, Utility
 from billing.ledger import AgeBucket, LateFeePolicy, accrue_late_fee, age_bucket, allocate, days_past_due
+from billing.ledger.records import LedgerBill, LedgerPayment
 from billing.pipeline.ledgers import UnitLedger, load_ledgers
 from billing.store import repo
 from billing.store import schema as t
+from billing.store.bulk import as_date, as_decimal, driver, is_postgres
 
 RATE_STEP = Decimal("0.0001")  # rates are kept to 0.01 %
 
@@ -70,6 +73,40 @@ def natural(text: str) -> tuple[tuple[int, str], ...]:
 
 def units(conn: Connection) -> dict[str, Unit]:
     return repo.load_units(conn)
+
+
+_STREAM_BATCH = 5000
+_cursor_names = count(1)
+
+
+def stream(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+    """The rows of `sql` as plain tuples, read in batches as they are consumed (inside the
+    caller's transaction), so a query over the whole estate never holds all its rows.
+
+    On PostgreSQL a server-side cursor; on SQLite the cursor is lazy anyway. Several streams
+    may be read side by side on one connection. `?` placeholders; dates are passed as ISO
+    text to SQLite (as `billing.store.bulk.fetch` does)."""
+    raw = driver(conn)
+    if is_postgres(conn):
+        cur = raw.cursor(name=f"billing_stream_{next(_cursor_names)}")
+        cur.execute(sql.replace("?", "%s"), tuple(params))
+    else:
+        cur = raw.cursor()
+        cur.execute(sql, tuple(v.isoformat() if isinstance(v, date) else v for v in params))
+    try:
+        while True:
+            rows = cur.fetchmany(_STREAM_BATCH)
+            if not rows:
+                return
+            yield from rows
+    finally:
+        cur.close()
+
+
+def _by_key(conn: Connection) -> str:
+    """How a stream is ordered by unit or meter id so that Python's `<` on the ids agrees:
+    byte order (SQLite's default; PostgreSQL's "C" collation)."""
+    return ' COLLATE "C"' if is_postgres(conn) else ""
 
 
 # --- bills at a date --------------------------------------------------------------------------------
@@ -362,28 +399,137 @@ class Collection:
 def collection(
     conn: Connection, period: Period, as_of: date, policy: LateFeePolicy, *, trend_periods: int = 12
 ) -> Collection:
-    directory = units(conn)
+    """The bills of `period` at `as_of` per building and kind, and the trend of the last
+    `trend_periods` periods (`policy` is not needed: nothing here accrues a late fee).
+
+    A bill's collected is what the allocation applied to it, so each unit's payments are
+    allocated to its bills; but the estate is read as one stream of bills and one of payments,
+    side by side in unit order, and only the sums per group are kept: memory is one unit's
+    ledger plus a few numbers per building, whatever the estate's size. A unit with no payment
+    and no negative amount has collected nothing and is not allocated at all.
+    """
+    del policy
     first = period
     for _ in range(trend_periods - 1):
         first = first.prev()
-    by_period: dict[Period, list[BillStanding]] = defaultdict(list)
-    for bills in standings(conn, as_of, policy).values():
-        for b in bills:
-            if first <= b.period <= period:
-                by_period[b.period].append(b)
-    grouped: dict[tuple[str, UnitKind], list[BillStanding]] = defaultdict(list)
-    for b in by_period.get(period, []):
-        u = directory[b.unit_id]
-        grouped[(u.building, u.kind)].append(b)
+    low, high = str(first), str(period)
+    trend: dict[str, _Tally] = {}
+    grouped: dict[tuple[str, str], _Tally] = {}
+    for bills, payments in _unit_ledger_rows(conn, as_of):
+        collected: Mapping[int, Decimal] | None = None
+        if payments or any(r[5] < 0 or r[6] < 0 for r in bills):
+            collected = _collected(bills, payments)
+        for _, bill_id, text, _, _, principal, late_fee, building, kind in bills:
+            if not low <= text <= high:
+                continue
+            billed = principal + late_fee
+            paid = collected[bill_id] if collected is not None else ZERO
+            tally = trend.get(text)
+            if tally is None:
+                tally = trend[text] = _Tally()
+            tally.add(billed, paid)
+            if text == high:
+                tally = grouped.get((building, kind))
+                if tally is None:
+                    tally = grouped[(building, kind)] = _Tally()
+                tally.add(billed, paid)
     kinds = list(UnitKind)
     groups = tuple(
-        CollectionGroup(building=building, kind=kind, figures=CollectionFigures.of(bills))
-        for (building, kind), bills in sorted(
-            grouped.items(), key=lambda kv: (natural(kv[0][0]), kinds.index(kv[0][1]))
+        CollectionGroup(building=building, kind=UnitKind(kind), figures=tally.figures())
+        for (building, kind), tally in sorted(
+            grouped.items(), key=lambda kv: (natural(kv[0][0]), kinds.index(UnitKind(kv[0][1])))
         )
     )
-    trend = tuple((p, CollectionFigures.of(by_period[p])) for p in sorted(by_period))
-    return Collection(period=period, as_of=as_of, groups=groups, trend=trend)
+    return Collection(
+        period=period,
+        as_of=as_of,
+        groups=groups,
+        trend=tuple((Period.parse(p), trend[p].figures()) for p in sorted(trend)),
+    )
+
+
+class _Tally:
+    """Running sums of a group of bills: billed in whole fen, collected as a Decimal."""
+
+    __slots__ = ("billed", "collected", "units_billed", "units_paid")
+
+    def __init__(self) -> None:
+        self.units_billed = 0
+        self.units_paid = 0
+        self.billed = 0
+        self.collected = ZERO
+
+    def add(self, billed_fen: int, collected: Decimal) -> None:
+        self.units_billed += 1
+        self.billed += billed_fen
+        self.collected += collected
+        if repo.money(billed_fen) <= collected:
+            self.units_paid += 1
+
+    def figures(self) -> CollectionFigures:
+        return CollectionFigures(
+            units_billed=self.units_billed,
+            units_paid=self.units_paid,
+            billed=repo.money(self.billed),
+            collected=self.collected,
+        )
+
+
+def _unit_ledger_rows(
+    conn: Connection, as_of: date
+) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+    """Per unit with a bill issued on or before `as_of`, in unit order: its bill rows
+    `(unit_id, id, period, issue_date, due_date, principal_fen, late_fee_fen, building, kind)`
+    in period order and its payment rows `(unit_id, id, pay_date, amount_fen)` dated on or
+    before `as_of`. Two streams merged by unit id: one unit's rows in memory at a time."""
+    order = _by_key(conn)
+    bills = stream(
+        conn,
+        "SELECT b.unit_id, b.id, b.period, b.issue_date, b.due_date, b.principal_fen, b.late_fee_fen, "
+        "u.building, u.kind FROM bills b JOIN units u ON u.unit_id = b.unit_id "
+        f"WHERE b.issue_date <= ? ORDER BY b.unit_id{order}, b.period",
+        [as_of],
+    )
+    payments = stream(
+        conn,
+        f"SELECT unit_id, id, pay_date, amount_fen FROM payments WHERE pay_date <= ? ORDER BY unit_id{order}, id",
+        [as_of],
+    )
+    pending = next(payments, None)
+    for unit_id, rows in groupby(bills, key=lambda r: r[0]):
+        mine: list[tuple[Any, ...]] = []
+        while pending is not None and pending[0] < unit_id:
+            pending = next(payments, None)
+        while pending is not None and pending[0] == unit_id:
+            mine.append(pending)
+            pending = next(payments, None)
+        yield list(rows), mine
+
+
+def _collected(bills: Sequence[tuple[Any, ...]], payments: Sequence[tuple[Any, ...]]) -> dict[int, Decimal]:
+    """Per bill of one unit, what the allocation of its payments applied to it."""
+    allocation = allocate(
+        (
+            LedgerBill(
+                bill_id=r[1],
+                period=Period.parse(r[2]),
+                issue_date=_day(r[3]),
+                due_date=_day(r[4]),
+                principal=repo.money(r[5]),
+                late_fee_line=repo.money(r[6]),
+            )
+            for r in bills
+        ),
+        (LedgerPayment(payment_id=r[1], pay_date=_day(r[2]), amount=repo.money(r[3])) for r in payments),
+    )
+    return {bill_id: a.principal_paid() + a.late_fee_paid() for bill_id, a in allocation.bills.items()}
+
+
+def _day(value: Any) -> date:
+    day = as_date(value)
+    if day is None:
+        raise ValueError("a date column is empty")
+    return day
 
 
 # --- water and electricity balance ------------------------------------------------------------------
@@ -459,49 +605,148 @@ def meter_consumptions(conn: Connection, period: Period) -> tuple[dict[str, Deci
 
 
 def meter_balance(conn: Connection, period: Period) -> tuple[MeterBalance, ...]:
-    """Every master meter (utility, then meter order) in `period`."""
-    meters = repo.load_meters(conn)
-    used, bad = meter_consumptions(conn, period)
-    under: dict[str, list[str]] = defaultdict(list)
-    for m in meters.values():
-        if m.parent_id is not None:
-            under[m.parent_id].append(m.meter_id)
+    """Every master meter (utility, then meter order) in `period`.
+
+    One pass over the meters with their readings either side of the period and any change,
+    read as a stream: each meter's consumption is added to its master's sums and dropped, so
+    memory is a few numbers per master meter, not the estate's meters."""
+    masters: dict[str, tuple[str, Decimal | None]] = {}  # id → (utility, its consumption)
+    under: dict[str, _MasterSums] = defaultdict(_MasterSums)
+    for meter_id, utility, scope, parent_id, quantity in _meter_quantities(conn, period):
+        if scope == Scope.MASTER:
+            masters[meter_id] = (utility, quantity)
+        elif parent_id is not None:
+            under[parent_id].add(meter_id, scope, quantity)
     out = []
-    for m in sorted(meters.values(), key=lambda m: (str(m.utility) != "water", natural(m.meter_id))):
-        if m.scope is not Scope.MASTER:
-            continue
-        kids = under.get(m.meter_id, [])
-        unit_ids = [k for k in kids if meters[k].scope is Scope.UNIT]
-        common_ids = [k for k in kids if meters[k].scope is Scope.COMMON]
-        missing = tuple(k for k in (m.meter_id, *sorted(kids, key=natural)) if k in bad)
-        if missing:
-            out.append(
-                MeterBalance(
-                    master_id=m.meter_id,
-                    utility=str(m.utility),
-                    period=period,
-                    unit_meters=len(unit_ids),
-                    common_meters=len(common_ids),
-                    master=None,
-                    units=None,
-                    common=None,
-                    missing=missing,
-                )
-            )
-            continue
+    for meter_id in sorted(masters, key=lambda m: (masters[m][0] != "water", natural(m))):
+        utility, used = masters[meter_id]
+        kids = under.get(meter_id) or _MasterSums()
+        missing = tuple(sorted(kids.missing, key=natural))
+        if used is None:
+            missing = (meter_id, *missing)
         out.append(
             MeterBalance(
-                master_id=m.meter_id,
-                utility=str(m.utility),
+                master_id=meter_id,
+                utility=utility,
                 period=period,
-                unit_meters=len(unit_ids),
-                common_meters=len(common_ids),
-                master=used[m.meter_id],
-                units=sum((used[k] for k in unit_ids), ZERO),
-                common=sum((used[k] for k in common_ids), ZERO),
+                unit_meters=kids.unit_meters,
+                common_meters=kids.common_meters,
+                master=None if missing else used,
+                units=None if missing else kids.units,
+                common=None if missing else kids.common,
+                missing=missing,
             )
         )
     return tuple(out)
+
+
+class _MasterSums:
+    """What the meters under one master meter add up to in a period."""
+
+    __slots__ = ("common", "common_meters", "missing", "unit_meters", "units")
+
+    def __init__(self) -> None:
+        self.unit_meters = 0
+        self.common_meters = 0
+        self.units = ZERO
+        self.common = ZERO
+        self.missing: list[str] = []
+
+    def add(self, meter_id: str, scope: str, quantity: Decimal | None) -> None:
+        if scope == Scope.UNIT:
+            self.unit_meters += 1
+        elif scope == Scope.COMMON:
+            self.common_meters += 1
+        if quantity is None:
+            self.missing.append(meter_id)
+        elif scope == Scope.UNIT:
+            self.units += quantity
+        elif scope == Scope.COMMON:
+            self.common += quantity
+
+
+def _meter_quantities(
+    conn: Connection, period: Period
+) -> Iterator[tuple[str, str, str, str | None, Decimal | None]]:
+    """`(meter_id, utility, scope, parent_id, consumption)` of every meter in `period`, as the
+    bill run computes it (multiplier, rollover, meter change); consumption None when the meter
+    has no reading for the period or its reading is in error. Streamed."""
+    decimals: dict[Any, Decimal] = {}
+
+    def number(text: Any) -> Decimal:
+        found = decimals.get(text)
+        if found is None:
+            found = as_decimal(text)
+            if len(decimals) < 10000:  # multipliers and initial readings repeat; readings seldom
+                decimals[text] = found
+        return found
+
+    rows = stream(
+        conn,
+        "SELECT m.meter_id, m.utility, m.scope, m.unit_id, m.parent_id, m.multiplier, m.digits, "
+        "m.initial_reading, c.reading, c.read_date, COALESCE(r.reading, m.initial_reading), r.read_date, "
+        "x.change_date, x.old_final, x.new_initial FROM meters m "
+        "LEFT JOIN readings c ON c.meter_id = m.meter_id AND c.period = ? "
+        "LEFT JOIN readings r ON r.meter_id = m.meter_id AND r.period = "
+        "(SELECT MAX(p.period) FROM readings p WHERE p.meter_id = m.meter_id AND p.period < ?) "
+        "LEFT JOIN meter_changes x ON x.meter_id = m.meter_id AND x.period = ?",
+        [str(period)] * 3,
+    )
+    for (
+        meter_id,
+        utility,
+        scope,
+        unit_id,
+        parent_id,
+        multiplier,
+        digits,
+        initial,
+        current,
+        current_date,
+        previous,
+        previous_date,
+        change_date,
+        old_final,
+        new_initial,
+    ) in rows:
+        if current is None:
+            yield meter_id, utility, scope, parent_id, None
+            continue
+        cur, prev = as_decimal(current), number(previous)
+        if change_date is None and cur >= prev:  # meter_consumption's plain case, without its records
+            yield meter_id, utility, scope, parent_id, (cur - prev) * number(multiplier)
+            continue
+        meter = Meter(
+            meter_id=meter_id,
+            utility=Utility(utility),
+            scope=Scope(scope),
+            unit_id=unit_id,
+            parent_id=parent_id,
+            multiplier=number(multiplier),
+            digits=digits,
+            initial_reading=number(initial),
+        )
+        change = (
+            None
+            if change_date is None
+            else MeterChange(
+                meter_id=meter_id,
+                change_date=_day(change_date),
+                old_final=as_decimal(old_final),
+                new_initial=as_decimal(new_initial),
+            )
+        )
+        c = meter_consumption(
+            MeterPeriod(
+                meter=meter,
+                previous=prev,
+                previous_date=as_date(previous_date),
+                current=cur,
+                current_date=as_date(current_date),
+                change=change,
+            )
+        )
+        yield meter_id, utility, scope, parent_id, c.quantity
 
 
 def reading_periods(conn: Connection) -> tuple[Period, ...]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
+from itertools import groupby
 from pathlib import Path
 
 from billing.domain.money import ZERO, format_money
@@ -38,12 +39,11 @@ from billing.pipeline.queries import (
     balance_trend,
     collection,
     day_receipts,
-    meter_balance,
     payments_between,
     period_billing,
     rate,
 )
-from billing.render.charts import bar_chart, line_chart
+from billing.render.charts import ChartView, bar_chart, line_chart
 from billing.render.reports import (
     Column,
     DepositSlipView,
@@ -113,16 +113,15 @@ def collection_report(ctx: Context, period: Period, as_of: date, generated_at: d
             return result
         figures = collection(conn, period, as_of, late_fee_policy(ctx.settings))
     rows: list[Row] = []
-    for building in figures.buildings:
-        groups = [g for g in figures.groups if g.building == building]
+    by_building: dict[str, CollectionFigures] = {}
+    for building, grouped in groupby(figures.groups, key=lambda g: g.building):  # groups are by building
+        groups = list(grouped)
+        subtotal = by_building[building] = sum((g.figures for g in groups), CollectionFigures())
         for g in groups:
             rows.append(Row(cells=(f"{building} 栋", KIND_LABEL[g.kind], *_collection_cells(g.figures))))
         if len(groups) > 1:
             rows.append(
-                Row(
-                    cells=(f"{building} 栋", "小计", *_collection_cells(figures.building(building))),
-                    style=Style.SUBTOTAL,
-                )
+                Row(cells=(f"{building} 栋", "小计", *_collection_cells(subtotal)), style=Style.SUBTOTAL)
             )
     for kind in UnitKind:
         if any(g.kind is kind for g in figures.groups):
@@ -135,15 +134,16 @@ def collection_report(ctx: Context, period: Period, as_of: date, generated_at: d
     total = figures.total
     rows.append(Row(cells=("合计", "", *_collection_cells(total)), style=Style.TOTAL))
     trend_rows = tuple(Row(cells=(period_label(str(p)), *_collection_cells(f))) for p, f in figures.trend)
-    buildings = figures.buildings
-    rates = [figures.building(b).collection_rate for b in buildings]
+    rates = [f.collection_rate for f in by_building.values()]
     charts = (
         bar_chart(
             f"{period_label(str(period))} 各楼栋收缴率",
-            [f"{b} 栋" for b in buildings],
+            [f"{b} 栋" for b in by_building],
             rates,
             value_labels=[_pct(r) for r in rates],
-        ),
+        )
+        if len(rates) <= CHART_BARS
+        else _rate_bands_chart(f"{period_label(str(period))} 各楼栋收缴率分布（楼栋数）", rates),
         line_chart(
             "近 12 期收缴率（截至统计日）",
             [str(p) for p, _ in figures.trend],
@@ -197,6 +197,31 @@ def collection_report(ctx: Context, period: Period, as_of: date, generated_at: d
     return result
 
 
+# A chart has a bar per building, or a line per master meter, up to this many; past it, the
+# chart is drawn from aggregates (buildings per band of collection rate; the loss rate of each
+# utility as a whole), so that it stays readable and costs the same for any estate.
+CHART_BARS = 30
+CHART_LINES = 6
+RATE_BANDS = 10
+
+
+def _rate_bands_chart(title: str, rates: Sequence[Decimal | None]) -> ChartView:
+    """How many buildings have a collection rate in each tenth (0–10 %, …, 90–100 %)."""
+    counts = [0] * RATE_BANDS
+    for r in rates:
+        if r is not None:
+            band = int((r * RATE_BANDS).to_integral_value(rounding=ROUND_FLOOR))
+            counts[min(max(band, 0), RATE_BANDS - 1)] += 1
+    step = 100 // RATE_BANDS
+    return bar_chart(
+        title,
+        [f"{n * step}–{(n + 1) * step}%" for n in range(RATE_BANDS)],
+        [Decimal(c) for c in counts],
+        percent=False,
+        value_labels=[str(c) for c in counts],
+    )
+
+
 # --- balance ----------------------------------------------------------------------------------------
 
 
@@ -215,9 +240,9 @@ def balance_report(ctx: Context, period: Period, generated_at: datetime) -> Step
     result = StepResult()
     warn = ctx.settings.balance.warn_loss_rate
     with ctx.engine.connect() as conn:
-        rows_now = meter_balance(conn, period)
         trend = balance_trend(conn, period)
-    if not rows_now or not any(p == period for p, _ in trend):
+    rows_now = next((rows for p, rows in trend if p == period), ())
+    if not rows_now:
         result.problems.append(Problem.error("NO_READINGS", period=period))
         result.refused = True
         return result
@@ -272,9 +297,7 @@ def balance_report(ctx: Context, period: Period, generated_at: datetime) -> Step
                 )
             )
         done = [b for b in mine if not b.missing]
-        master = sum((b.master or ZERO for b in done), ZERO)
-        units = sum((b.units or ZERO for b in done), ZERO)
-        common = sum((b.common or ZERO for b in done), ZERO)
+        master, units, common, _ = _utility_sums(done)
         loss = master - units - common
         table_rows.append(
             Row(
@@ -310,6 +333,7 @@ def balance_report(ctx: Context, period: Period, generated_at: datetime) -> Step
     series = [
         (m, [by_master[p][m].loss_rate if m in by_master[p] else None for p in periods]) for m in masters
     ]
+    chart_series = series if len(series) <= CHART_LINES else _utility_loss_rates(trend)
     trend_cols = (
         Column(title="总表", width=10),
         *(Column(title=str(p), kind=Kind.RATE, width=8) for p in periods),
@@ -347,7 +371,9 @@ def balance_report(ctx: Context, period: Period, generated_at: datetime) -> Step
             ),
             TableView(title="近 12 期损耗率", sheet="趋势", columns=trend_cols, rows=trend_rows),
         ),
-        charts=(line_chart("近 12 期损耗率", [str(p) for p in periods], series, limit=warn, zero_line=True),),
+        charts=(
+            line_chart("近 12 期损耗率", [str(p) for p in periods], chart_series, limit=warn, zero_line=True),
+        ),
         charts_after=1,
         notes=(
             f"损耗率高于 {_pct(warn)}（settings.toml [balance] warn_loss_rate）或损耗为负的总表标为红色，"
@@ -356,6 +382,29 @@ def balance_report(ctx: Context, period: Period, generated_at: datetime) -> Step
     )
     _write(result, view, reports_dir(ctx) / str(period) / "balance")
     return result
+
+
+def _utility_sums(rows: Sequence[MeterBalance]) -> tuple[Decimal, Decimal, Decimal, Decimal | None]:
+    """Master, Σ unit meters, Σ common meters and the loss rate of the complete rows given."""
+    done = [b for b in rows if not b.missing]
+    master = sum((b.master or ZERO for b in done), ZERO)
+    units = sum((b.units or ZERO for b in done), ZERO)
+    common = sum((b.common or ZERO for b in done), ZERO)
+    return master, units, common, rate(master - units - common, master) if master > 0 else None
+
+
+def _utility_loss_rates(
+    trend: Sequence[tuple[Period, Sequence[MeterBalance]]],
+) -> list[tuple[str, list[Decimal | None]]]:
+    """Per utility, its loss rate as a whole (Σ of its complete master meters) in each period."""
+    return [
+        (
+            f"{UTILITY_LABEL[utility][0]} 合计",
+            [_utility_sums([b for b in rows if b.utility == utility])[3] for _, rows in trend],
+        )
+        for utility in ("water", "electricity")
+        if any(b.utility == utility for _, rows in trend for b in rows)
+    ]
 
 
 # --- cash ledger ------------------------------------------------------------------------------------

@@ -193,7 +193,20 @@ def report_html(view: ReportView, *, templates_dir: Path = TEMPLATES_DIR) -> str
     )
 
 
+# A report whose tables have more rows than this prints them as lines of text (`render_ledger_pdf`),
+# whose layout is linear in the rows, rather than as tables (a table of thousands of rows is the
+# slowest thing WeasyPrint lays out); its workbook is written in constant memory.
+LINES_FROM = 300
+
+
+def _rows(view: ReportView) -> int:
+    return sum(len(t.rows) for t in view.tables)
+
+
 def render_report_pdf(view: ReportView, out_path: Path, *, templates_dir: Path = TEMPLATES_DIR) -> Path:
+    """The report as a PDF: tables laid out as tables, or, past `LINES_FROM` rows, as text lines."""
+    if _rows(view) > LINES_FROM:
+        return render_ledger_pdf(view, out_path, templates_dir=templates_dir)
     html_to_pdf(
         report_html(view, templates_dir=templates_dir),
         out_path,
@@ -230,7 +243,7 @@ def sheet_name(text: str, taken: set[str]) -> str:
 
 def write_report_xlsx(view: ReportView, out_path: Path) -> Path:
     """One sheet per table: title, facts, header, rows; amounts and rates as numbers."""
-    book = ReportWorkbook(view, out_path)
+    book = ReportWorkbook(view, out_path, constant_memory=_rows(view) > LINES_FROM)
     for index, table in enumerate(view.tables):
         book.add(index, table.rows)
     return book.close()
