@@ -20,8 +20,7 @@ issue every month. The vouchers are numbered 1, 2, … in date order (凭证字 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -36,7 +35,7 @@ from billing.domain.period import Period
 from billing.domain.problem import Problem
 from billing.export.journal import FORMATS, Account, Entry, Journal, Voucher
 from billing.pipeline.context import Context, StepResult
-from billing.pipeline.queries import PaymentRow, group_receipts, payments_between, period_billing
+from billing.pipeline.queries import ReceiptGroup, period_billing, receipts_by_day
 
 WORD = "记"
 METHOD_LABEL = {"cash": "现金", "transfer": "转账", "pos": "刷卡", "debit": "银行代扣"}
@@ -112,7 +111,7 @@ def build_journal(conn: Connection, settings: Settings, period: Period) -> Journ
     if billing is None:
         return None
     month = Period.of(billing.issue_date)
-    payments = payments_between(conn, month.first_day, month.last_day)
+    receipts = receipts_by_day(conn, month.first_day, month.last_day)
     chart = chart_of_accounts(settings.accounts)
     receivable = chart["receivable"]
     drafts: list[tuple[date, str, list[Entry]]] = []
@@ -126,7 +125,7 @@ def build_journal(conn: Connection, settings: Settings, period: Period) -> Journ
                 issued,
             )
         )
-    drafts.extend(_receipt_drafts(payments, chart))
+    drafts.extend(_receipt_drafts(receipts, chart))
     drafts.sort(key=lambda d: d[0])
     vouchers = tuple(
         Voucher(word=WORD, number=n, day=day, summary=summary, entries=tuple(entries))
@@ -143,20 +142,17 @@ def build_journal(conn: Connection, settings: Settings, period: Period) -> Journ
     return JournalFigures(
         journal=journal,
         billed=billing.total,
-        paid=sum((p.amount for p in payments), ZERO),
+        paid=sum((g.total for counter, debits in receipts.values() for g in (*counter, *debits)), ZERO),
         receivable_movement=movement,
     )
 
 
 def _receipt_drafts(
-    payments: Sequence[PaymentRow], chart: dict[str, Account]
+    receipts: Mapping[date, tuple[Sequence[ReceiptGroup], Sequence[ReceiptGroup]]], chart: dict[str, Account]
 ) -> list[tuple[date, str, list[Entry]]]:
-    by_day: dict[date, list[PaymentRow]] = defaultdict(list)
-    for p in payments:
-        by_day[p.pay_date].append(p)
     out: list[tuple[date, str, list[Entry]]] = []
-    for day in sorted(by_day):
-        counter, debits = group_receipts(by_day[day])
+    for day in sorted(receipts):
+        counter, debits = receipts[day]
         for g in counter:
             account = chart["cash"] if g.method == "cash" else chart["bank"]
             summary = f"收物业费、水电费 {METHOD_LABEL.get(g.method, g.method)} {g.count} 笔"

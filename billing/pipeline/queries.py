@@ -898,6 +898,48 @@ def group_receipts(
     )
 
 
+def receipts_by_day(
+    conn: Connection, first: date, last: date
+) -> dict[date, tuple[tuple[ReceiptGroup, ...], tuple[ReceiptGroup, ...]]]:
+    """Per day first..last, in date order, the payments taken together as `group_receipts`
+    does (counter payments by method, debit payments by batch), summed by the database: the
+    journal of a month of a million units needs its groups, not its payment rows."""
+    q = (
+        "SELECT p.pay_date, p.method, b.batch_no, b.bank, COUNT(*), SUM(p.amount_fen) FROM payments p "
+        "LEFT JOIN debit_items d ON d.id = p.debit_item_id LEFT JOIN debit_batches b ON b.id = d.batch_id "
+        "WHERE p.pay_date >= ? AND p.pay_date <= ? GROUP BY p.pay_date, p.method, b.batch_no, b.bank"
+    )
+    counter: dict[date, dict[str, tuple[int, int]]] = defaultdict(dict)
+    debits: dict[date, dict[str, tuple[str | None, int, int]]] = defaultdict(dict)
+    for pay_date, method, batch_no, bank, n, fen in stream(conn, q, [first, last]):
+        day = _day(pay_date)
+        if batch_no is not None:
+            _, count_, total = debits[day].get(batch_no, (bank, 0, 0))
+            debits[day][batch_no] = (bank, count_ + int(n), total + int(fen))
+        else:
+            count_, total = counter[day].get(method, (0, 0))
+            counter[day][method] = (count_ + int(n), total + int(fen))
+    out = {}
+    for day in sorted(counter.keys() | debits.keys()):
+        methods = counter.get(day, {})
+        batches = debits.get(day, {})
+        out[day] = (
+            tuple(
+                ReceiptGroup(
+                    method=m, batch_no=None, bank=None, count=methods[m][0], total=repo.money(methods[m][1])
+                )
+                for m in sorted(
+                    methods, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else 99, m)
+                )
+            ),
+            tuple(
+                ReceiptGroup(method="debit", batch_no=b, bank=bank, count=n, total=repo.money(fen))
+                for b, (bank, n, fen) in sorted(batches.items())
+            ),
+        )
+    return out
+
+
 def day_receipts(conn: Connection, day: date) -> DayReceipts:
     """The day's receipts: counter deposits by method, and the debit batches returned that day."""
     rows = payments_between(conn, day, day)
