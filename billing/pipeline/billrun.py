@@ -354,18 +354,19 @@ def rate_task(task: RateTask) -> Rated:
 def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     """Rate one partition's rows; its bills in issue order (building, floor, unit)."""
     period = task.period
+    values = _Values()
     units = [
         Unit(
             unit_id=unit_id,
             building=building,
             floor=floor,
             kind=_KINDS[kind],
-            area_m2=Decimal(area),
-            handover_date=as_date(handover),
+            area_m2=values.decimal(area),
+            handover_date=values.date(handover),
         )
         for unit_id, building, floor, kind, area, handover in rows.units
     ]
-    meter_periods, problems = _meter_periods(rows.meters, period)
+    meter_periods, problems = _meter_periods(rows.meters, period, values)
     if problems:
         return Rated(bills=[], lines=[], charges=[], adjusted=[], problems=tuple(problems), by_item={})
     rating = rate_period_rows(
@@ -404,7 +405,7 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
             bill.lines.sort(key=lambda ln: _ORDER[ln[1]])
         principal = late_fee = 0
         for seq, (_, item, quantity, amount, exact, text) in enumerate(bill.lines, 1):
-            fen = to_fen(amount)
+            fen = values.fen(amount)
             name = items[item]
             by_item[name] += fen
             if item is late_fee_item:
@@ -417,8 +418,12 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
         bills.append(
             (bill_id, run_id, unit_id, period_text, issue, due, principal, late_fee, principal + late_fee)
         )
-        charges.extend((bill_id, target, to_fen(amount), to_fen(fee)) for target, amount, fee in bill.charges)
-        adjusted.extend((bill_id, a) for a in bill.adjustment_ids)
+        if bill.charges:
+            charges.extend(
+                (bill_id, target, to_fen(amount), to_fen(fee)) for target, amount, fee in bill.charges
+            )
+        if bill.adjustment_ids:
+            adjusted.extend((bill_id, a) for a in bill.adjustment_ids)
     return Rated(
         bills=bills,
         lines=lines,
@@ -429,20 +434,43 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     )
 
 
+class _Values:
+    """Values that repeat across a task's rows (dates, areas, multipliers, amounts), converted
+    once: a dict lookup costs a fraction of parsing a date or a Decimal again."""
+
+    def __init__(self) -> None:
+        self.dates: dict[Any, date | None] = {None: None}
+        self.decimals: dict[Any, Decimal] = {}
+        self.fens: dict[Decimal, int] = {}
+
+    def date(self, value: Any) -> date | None:
+        found = self.dates.get(value, _UNSEEN)
+        if found is _UNSEEN:
+            found = self.dates[value] = as_date(value)
+        return found  # type: ignore[return-value]
+
+    def decimal(self, value: Any) -> Decimal:
+        found = self.decimals.get(value)
+        if found is None:
+            found = self.decimals[value] = value if isinstance(value, Decimal) else Decimal(value)
+        return found
+
+    def fen(self, amount: Decimal) -> int:
+        found = self.fens.get(amount)
+        if found is None:
+            found = self.fens[amount] = to_fen(amount)
+        return found
+
+
+_UNSEEN = object()
+
+
 def _meter_periods(
-    rows: Sequence[tuple[Any, ...]], period: Period
+    rows: Sequence[tuple[Any, ...]], period: Period, values: _Values
 ) -> tuple[list[MeterPeriod], list[Problem]]:
     out: list[MeterPeriod] = []
     missing: list[Problem] = []
-    decimals: dict[str, Decimal] = {}
-
-    def dec(text: Any) -> Decimal:
-        if isinstance(text, Decimal):
-            return text
-        d = decimals.get(text)
-        if d is None:
-            d = decimals[text] = Decimal(text)
-        return d
+    dec, day = values.decimal, values.date
 
     for (
         meter_id,
@@ -480,9 +508,9 @@ def _meter_periods(
             MeterPeriod(
                 meter=meter,
                 previous=dec(initial) if prev is None else Decimal(prev),
-                previous_date=None if prev is None else as_date(prev_date),
+                previous_date=None if prev is None else day(prev_date),
                 current=Decimal(cur),
-                current_date=as_date(cur_date),
+                current_date=day(cur_date),
                 change=None
                 if change_date is None
                 else MeterChange(
