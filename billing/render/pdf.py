@@ -26,7 +26,7 @@ from decimal import Decimal
 from functools import cache
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from urllib.parse import quote, unquote
 from xml.etree import ElementTree
 
@@ -465,6 +465,301 @@ def skip_empty_margin_boxes() -> None:
     layout.make_margin_boxes = make_margin_boxes
 
 
+# PangoGlyphInfo: glyph (uint32), geometry (width, x_offset, y_offset: int32), attr (uint32).
+_GLYPH_INFO = struct.Struct("=Iiii4x")
+# The computed style properties WeasyPrint's Pango layout of a text is made from
+# (`text/line_break.py`, `Layout.setup` and `set_text`; `text/fonts.py`, `get_font_description`).
+_TEXT_STYLE = (
+    "font_family",
+    "font_style",
+    "font_stretch",
+    "font_weight",
+    "font_size",
+    "font_variant_caps",
+    "font_variation_settings",
+    "direction",
+    "font_language_override",
+    "lang",
+    "text_decoration_line",
+    "font_kerning",
+    "font_variant_ligatures",
+    "font_variant_position",
+    "font_variant_numeric",
+    "font_variant_alternates",
+    "font_variant_east_asian",
+    "font_feature_settings",
+    "word_spacing",
+    "letter_spacing",
+    "overflow_wrap",
+    "tab_size",
+    "white_space",
+)
+
+
+def _text_style_key(style: Any) -> tuple[Any, ...] | None:
+    """What a line of text is laid out and drawn from, besides its text; None: not hashable."""
+    values: list[Any] = [id(style.font_config)]
+    for name in _TEXT_STYLE:
+        value = style[name]
+        if isinstance(value, set):
+            value = frozenset(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values.append(value)
+    key = tuple(values)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class _Lines:
+    """The lines of text of the document being drawn: per text and style, what was written."""
+
+    fonts: ClassVar[Any] = None  # the document's fonts (WeasyPrint's `Document.fonts`) they belong to
+    shows: ClassVar[dict[tuple[Any, ...], list[tuple[Any, float, str]]]] = {}
+    # The lines laid out since the last document was written, by text and style.
+    laid_out: ClassVar[dict[tuple[Any, ...], tuple[Any, ...]]] = {}
+
+    @classmethod
+    def for_fonts(cls, fonts: Any) -> dict[tuple[Any, ...], list[tuple[Any, float, str]]]:
+        if fonts is not cls.fonts:
+            cls.fonts = fonts
+            cls.shows = {}
+        return cls.shows
+
+    @classmethod
+    def clear(cls) -> None:
+        cls.fonts = None
+        cls.shows = {}
+        cls.laid_out.clear()
+
+
+def fast_text_lines() -> None:
+    """Make WeasyPrint lay out and draw a line of text it has seen before without Pango,
+    and write a line's glyphs from bytes instead of cffi objects.
+
+    WeasyPrint 70 makes a new Pango layout (context, font description, shaping) for every
+    line of text twice: to lay it out (`text/line_break.py`, `split_first_line`) and again
+    to draw it (`Layout.reactivate`), then turns each glyph into PDF text in Python, reading
+    its id and widths as cffi attributes one by one (`draw/text.py`, `draw_first_line`):
+    for a notice, 3.1 of the 6.1 ms of writing its PDF and a third of laying it out
+    (measured). Half the lines of a building's notices are lines seen before (headings,
+    column heads, payment texts), and every line is laid out in `white-space: pre` (never
+    wrapped, so its layout depends on its text and style alone). So:
+    - a pre or nowrap line laid out before, with the same style of text, gets a copy of
+      the Layout WeasyPrint made the first time, and the same measures;
+    - a line is drawn from what it wrote the first time in this document, and its Pango
+      layout is made again only when something uses it (`Layout.reactivate` is lazy);
+    - a run of glyphs is read at once as bytes, and one seen before in the same font (the
+      same glyph array) reuses the text it gave.
+    The PDF operators are those WeasyPrint writes, byte for byte (test_notices compares).
+    Lines WeasyPrint draws otherwise (ellipsis, bitmap, SVG, PNG or COLR glyphs, missing
+    glyphs, raised glyphs) go to its own function. The patches are applied once per
+    process, and only to a WeasyPrint whose functions have the expected form.
+    """
+    import inspect
+
+    from weasyprint.draw import text as draw_text_module
+    from weasyprint.layout import inline
+    from weasyprint.text import line_break
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+    original = getattr(draw_text_module, "draw_first_line", None)
+    split = getattr(inline, "split_first_line", None)
+    layout_class = getattr(line_break, "Layout", None)
+    if original is None or split is None or layout_class is None or hasattr(original, "original"):
+        return
+    if (
+        list(inspect.signature(original).parameters)
+        != ["stream", "textbox", "text_overflow", "block_ellipsis", "matrix"]
+        or list(inspect.signature(split).parameters)
+        != ["text", "style", "context", "max_width", "justification_spacing", "is_line_start", "minimum"]
+        or list(inspect.signature(layout_class.reactivate).parameters) != ["self", "style"]
+        or list(inspect.signature(layout_class.deactivate).parameters) != ["self"]
+        or hasattr(layout_class, "__getattr__")
+        or ffi.sizeof("PangoGlyphInfo") != 20
+    ):
+        return
+    empty = pango.PANGO_GLYPH_EMPTY
+    unknown = pango.PANGO_GLYPH_UNKNOWN_FLAG
+    old_pango = pango.pango_version() < 14802
+    hexes: dict[int, str] = {}
+    reactivate = layout_class.reactivate
+    deactivate = layout_class.deactivate
+
+    # Lazy reactivation: the Pango objects are made when first asked for.
+    def lazy_reactivate(self: Any, style: Any) -> None:
+        self.__dict__["_estate_pending"] = style
+        self.style = style
+
+    def lazy_deactivate(self: Any) -> None:
+        if self.__dict__.pop("_estate_pending", None) is not None:
+            self.__dict__.pop("style", None)
+            return
+        deactivate(self)
+
+    def lazy_getattr(self: Any, name: str) -> Any:
+        style = self.__dict__.get("_estate_pending")
+        if style is None or name not in ("layout", "language"):
+            raise AttributeError(name)
+        del self.__dict__["_estate_pending"]
+        reactivate(self, style)
+        return getattr(self, name)
+
+    # Layouts of pre lines by text and style: (layout, length, resume_index, width, height, baseline).
+    laid_out = _Lines.laid_out
+
+    def split_first_line(
+        text: str,
+        style: Any,
+        context: Any,
+        max_width: Any,
+        justification_spacing: Any,
+        is_line_start: bool = True,
+        minimum: bool = False,
+    ) -> Any:
+        if style["white_space"] not in ("pre", "nowrap"):
+            return split(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        style_key = _text_style_key(style)
+        if style_key is None:
+            return split(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        end = text.find("\n")  # Pango is given the first line and one character more
+        key = (text if end == -1 else text[: end + 2], justification_spacing, style_key)
+        found = laid_out.get(key)
+        if found is None:
+            found = split(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+            if len(laid_out) > 20_000:  # a document not written: see write_pdf
+                laid_out.clear()
+            laid_out[key] = found
+        layout, *measures = found
+        fresh = object.__new__(layout_class)  # its own copy: WeasyPrint may change a box's layout
+        fresh.__dict__.update(layout.__dict__)
+        return (fresh, *measures)
+
+    def glyph_text(
+        stream: Any, font: Any, font_size: float, glyph_item: Any, glyphs: bytes, text: str
+    ) -> str | None:
+        """The TJ text of one run, as WeasyPrint writes it; None: leave the line to WeasyPrint."""
+        parts = ["<"]
+        widths = font.widths
+        to_unicode = font.to_unicode
+        utf8_text = None
+        count = len(glyphs) // 20
+        for i, (glyph_id, width, x_offset, y_offset) in enumerate(_GLYPH_INFO.iter_unpack(glyphs)):
+            if glyph_id == empty:
+                parts.append(f">{-width / font_size}<")
+                continue
+            if glyph_id & unknown or y_offset:
+                return None
+            if glyph_id not in to_unicode:
+                offset = glyph_item.item.offset
+                clusters = glyph_item.glyphs.log_clusters
+                t1 = clusters[i]
+                if glyph_item.item.analysis.level % 2:  # right to left
+                    t2 = glyph_item.item.length if i == 0 else clusters[i - 1]
+                else:
+                    t2 = glyph_item.item.length if i == count - 1 else clusters[i + 1]
+                utf8_text = utf8_text or text.encode()
+                to_unicode[glyph_id] = utf8_text[offset + t1 : offset + t2].decode()
+            offset = x_offset / font_size
+            if offset:
+                parts.append(f">{-offset}<")
+            hexed = hexes.get(glyph_id)
+            if hexed is None:
+                hexed = hexes[glyph_id] = f"{glyph_id:04x}"
+            parts.append(hexed)
+            logical_width = widths.get(glyph_id)
+            if logical_width is None:
+                pango.pango_font_get_glyph_extents(
+                    glyph_item.item.analysis.font, glyph_id, stream.ink_rect, stream.logical_rect
+                )
+                logical_width = widths[glyph_id] = round(
+                    stream.logical_rect.width * 1000 * FROM_UNITS / font_size
+                )
+            kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+            if kerning:
+                parts.append(f">{int(kerning)}<")
+        string = "".join(parts)
+        # A run ends with ">", or loses its last "<" when that opened nothing.
+        return string[:-1] if string[-1] == "<" else string + ">"
+
+    def draw_first_line(
+        stream: Any, textbox: Any, text_overflow: Any, block_ellipsis: Any, matrix: Any
+    ) -> Any:
+        if text_overflow == "ellipsis" or block_ellipsis != "none":
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        if not textbox.text.strip():
+            return []
+        if textbox.style["font_size"] < 1e-6:
+            return []
+        layout = textbox.pango_layout
+        lines = _Lines.for_fonts(stream._fonts)
+        style_key = _text_style_key(textbox.style)
+        key = None if style_key is None else (layout.text, layout.justification_spacing, style_key)
+        shows = None if key is None else lines.get(key)
+        if shows is None:
+            shows = line_shows(stream, textbox)
+            if shows is None:
+                return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+            if key is not None:
+                lines[key] = shows
+        stream.set_text_matrix(*matrix.values)
+        string = ""
+        for font, font_size, texts in shows:
+            if string:
+                stream.show_text(string)
+            stream.set_font_size(font.hash, font_size)
+            string = texts
+        stream.show_text(string)
+        return []
+
+    def line_shows(stream: Any, textbox: Any) -> list[tuple[Any, float, str]] | None:
+        """(font, size, TJ text) per change of font along the line; None: WeasyPrint draws it."""
+        layout = textbox.pango_layout
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        first_line, _ = layout.get_first_line()
+        shows: list[tuple[Any, float, list[str]]] = []
+        previous_pango_font = None
+        runs: dict[tuple[float, bytes], str] = {}
+        font_size = 0.0
+        run = first_line.runs[0]
+        while run != ffi.NULL:
+            glyph_item = run.data
+            run = run.next
+            glyph_string = glyph_item.glyphs
+            pango_font = glyph_item.item.analysis.font
+            if pango_font != previous_pango_font:
+                previous_pango_font = pango_font
+                font, font_size = stream.add_font(pango_font)
+                if font.bitmap or font.svg or font.png or font.colr:
+                    return None
+                if old_pango:
+                    font_size = textbox.style["font_size"]
+                shows.append((font, font_size, []))
+                runs = font.__dict__.setdefault("_estate_runs", {})
+            glyphs = ffi.buffer(glyph_string.glyphs, glyph_string.num_glyphs * 20)[:]
+            text = runs.get((font_size, glyphs))
+            if text is None:
+                text = glyph_text(stream, font, font_size, glyph_item, glyphs, layout.text)
+                if text is None:
+                    return None
+                runs[font_size, glyphs] = text
+            shows[-1][2].append(text)
+        return [(font, size, "".join(texts)) for font, size, texts in shows]
+
+    lazy_reactivate.original = reactivate  # type: ignore[attr-defined]
+    lazy_deactivate.original = deactivate  # type: ignore[attr-defined]
+    layout_class.reactivate = lazy_reactivate
+    layout_class.deactivate = lazy_deactivate
+    layout_class.__getattr__ = lazy_getattr
+    split_first_line.original = split  # type: ignore[attr-defined]
+    inline.split_first_line = split_first_line
+    draw_first_line.original = original  # type: ignore[attr-defined]
+    draw_text_module.draw_first_line = draw_first_line
+
+
 def _fetcher() -> Any:
     """WeasyPrint's URL fetcher, which also answers `qr:` URLs (`qr_url`) with the code's PNG."""
     from email.message import EmailMessage
@@ -506,6 +801,7 @@ def renderer(templates_dir: Path = TEMPLATES_DIR) -> Renderer:
         from weasyprint.text.fonts import FontConfiguration
 
         skip_empty_margin_boxes()
+        fast_text_lines()
         found = Renderer(
             templates_dir=templates_dir, env=make_environment(templates_dir), font_config=FontConfiguration()
         )
@@ -538,7 +834,10 @@ def write_pdf(document: Any, out_path: Path) -> str:
     A crash never leaves a half-written PDF under the final name. Returns the sha256.
     """
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    data = document.write_pdf()
+    try:
+        data = document.write_pdf()
+    finally:
+        _Lines.clear()  # the document's lines and fonts: not kept past its writing
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=out_path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

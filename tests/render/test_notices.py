@@ -491,3 +491,42 @@ def test_pages_without_margin_boxes_skip_them_and_look_the_same() -> None:
     finally:
         weasyprint.layout.make_margin_boxes = patched
     assert skipped == full
+
+
+def test_lines_laid_out_and_drawn_again_look_the_same() -> None:
+    """Reusing the layouts and PDF text of lines seen before, and writing glyphs from bytes,
+    changes no byte of notices (both layouts), sign-off lists and reports; WeasyPrint's own
+    functions give the same PDFs."""
+    import weasyprint.draw.text
+    import weasyprint.layout.inline
+    import weasyprint.text.line_break
+
+    view = synthetic_building("L1", 30)
+    r = renderer()
+    docs = [
+        (notices_html(view.notices[:8]), ("css/notice.css",), True),
+        (notices_html(view.notices[:3], "a4-1"), ("css/notice.css",), True),
+        (signoff_html(view), ("css/report.css", "css/signoff.css"), True),
+        (signoff_html(view), ("css/report.css", "css/signoff.css"), False),
+    ]
+
+    def pdfs() -> list[bytes]:
+        return [r.document(html, sheets, plain=plain).write_pdf() for html, sheets, plain in docs]
+
+    fast = pdfs()
+    assert fast == pdfs()  # with the lines of the first documents already seen
+    draw = weasyprint.draw.text.draw_first_line
+    split = weasyprint.layout.inline.split_first_line
+    layout = weasyprint.text.line_break.Layout
+    lazy = (layout.reactivate, layout.deactivate, layout.__getattr__)
+    weasyprint.draw.text.draw_first_line = draw.original
+    weasyprint.layout.inline.split_first_line = split.original
+    layout.reactivate, layout.deactivate = lazy[0].original, lazy[1].original
+    del layout.__getattr__
+    try:
+        plain = pdfs()
+    finally:
+        weasyprint.draw.text.draw_first_line = draw
+        weasyprint.layout.inline.split_first_line = split
+        layout.reactivate, layout.deactivate, layout.__getattr__ = lazy
+    assert fast == plain
