@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "billing"
 
 # layer → the layers of ours it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
+    "runtime": set(),
     "domain": set(),
     "rate": {"domain"},
     "ledger": {"domain"},
@@ -22,6 +23,10 @@ ALLOWED: dict[str, set[str]] = {
     "export": {"domain"},
     "config": {"domain"},
 }
+# process-level helpers (billing/runtime.py) sit beneath every layer
+for _layer, _allowed in ALLOWED.items():
+    if _layer != "runtime":
+        _allowed.add("runtime")
 
 
 def _imports(path: Path) -> set[str]:
