@@ -386,7 +386,7 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     for a in rows.adjustments:
         _add_adjustment(proposed, *a)
     if rows.bills:
-        for unit_id, ledger in _ledgers(rows).items():
+        for unit_id, ledger in _ledgers(rows, values).items():
             _add_late_fee(proposed, unit_id, ledger, task.as_of, task.policy)
     part_of = {b: i for i, p in enumerate(task.parts) for b in p.buildings}
     order = {u.unit_id: (part_of[u.building], u.building, u.floor or 0, u.unit_id) for u in units}
@@ -445,6 +445,7 @@ class _Values:
         self.dates: dict[Any, date | None] = {None: None}
         self.decimals: dict[Any, Decimal] = {}
         self.fens: dict[Decimal, int] = {}
+        self.amounts: dict[int | None, Decimal] = {}
 
     def date(self, value: Any) -> date | None:
         found = self.dates.get(value, _UNSEEN)
@@ -456,6 +457,13 @@ class _Values:
         found = self.decimals.get(value)
         if found is None:
             found = self.decimals[value] = value if isinstance(value, Decimal) else Decimal(value)
+        return found
+
+    def money(self, fen: int | None) -> Decimal:
+        """An amount stored in fen (None: no row, 0)."""
+        found = self.amounts.get(fen)
+        if found is None:
+            found = self.amounts[fen] = repo.money(fen)
         return found
 
     def fen(self, amount: Decimal) -> int:
@@ -527,9 +535,10 @@ def _meter_periods(
     return out, missing
 
 
-def _ledgers(rows: PartitionRows) -> dict[str, UnitLedger]:
+def _ledgers(rows: PartitionRows, values: _Values) -> dict[str, UnitLedger]:
     out: dict[str, UnitLedger] = defaultdict(UnitLedger)
     periods: dict[str, Period] = {}
+    day, money = values.date, values.money
     for unit_id, bill_id, period, issue, due, principal, late_fee, charged in rows.bills:
         p = periods.get(period)
         if p is None:
@@ -538,17 +547,17 @@ def _ledgers(rows: PartitionRows) -> dict[str, UnitLedger]:
             LedgerBill(
                 bill_id=bill_id,
                 period=p,
-                issue_date=as_date(issue),  # type: ignore[arg-type]
-                due_date=as_date(due),  # type: ignore[arg-type]
-                principal=repo.money(principal),
-                late_fee_line=repo.money(late_fee),
-                late_fee_charged=repo.money(charged),
+                issue_date=day(issue),  # type: ignore[arg-type]
+                due_date=day(due),  # type: ignore[arg-type]
+                principal=money(principal),
+                late_fee_line=money(late_fee),
+                late_fee_charged=money(charged),
             )
         )
-    for unit_id, payment_id, day, amount in rows.payments:
+    for unit_id, payment_id, paid_on, amount in rows.payments:
         if unit_id in out:  # payments alone bear no late fee
             out[unit_id].payments.append(
-                LedgerPayment(payment_id=payment_id, pay_date=as_date(day), amount=repo.money(amount))  # type: ignore[arg-type]
+                LedgerPayment(payment_id=payment_id, pay_date=day(paid_on), amount=money(amount))  # type: ignore[arg-type]
             )
     return out
 
