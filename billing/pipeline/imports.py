@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
-from sqlalchemy import Connection, Engine, create_engine, insert
+from sqlalchemy import Connection, insert
 
 from billing.domain.money import to_fen
 from billing.domain.period import Period
@@ -28,14 +27,19 @@ from billing.domain.records import Meter, MeterChange
 from billing.ingest.columns import DEPOSITS, METER_CHANGES, METERS, READINGS, UNITS
 from billing.ingest.table import LINE, ColumnSpec, Table, read_table
 from billing.pipeline.context import Context, StepResult
-from billing.pipeline.executors import local_pool
 from billing.store import repo
 from billing.store import schema as t
 from billing.store.locks import exclusive
 from billing.validate.deposits import DepositContext, validate_deposits
 from billing.validate.meter_changes import MeterChangeContext, validate_meter_changes
 from billing.validate.meters import MeterContext, validate_meters
-from billing.validate.readings import ReadingContext, ValidatedReadings, validate_readings
+from billing.validate.readings import (
+    Details,
+    ReadingBasis,
+    ReadingContext,
+    ValidatedReadings,
+    validate_readings,
+)
 from billing.validate.units import validate_units
 
 
@@ -145,11 +149,13 @@ METER_CHANGES_KIND = ImportKind("meter-changes", METER_CHANGES, _check_meter_cha
 # --- readings --------------------------------------------------------------------------------------
 
 
-# Meters checked at a time: a readings file of any size is checked in slices of meter ids, each
-# with its own slice of the database, so that memory stays bounded (CONTRACT: every problem of
+# Rows checked at a time: a readings file of any size is checked in slices of meter ids, each
+# against its own slice of the database, so that memory stays bounded (CONTRACT: every problem of
 # every row is still reported; a meter's rows are always in one slice, so duplicates are found).
-# A file of several slices is checked on a local process pool, slices side by side.
-READINGS_SLICE = 125_000
+# What the database knows comes as polars frames of text (`repo.reading_basis`), never as a
+# Python object per meter: a million-unit estate's file of two million rows is one slice, checked
+# in this process (polars uses every core; a process pool would only add start-up and pickling).
+READINGS_SLICE = 2_500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +166,9 @@ class _Slice:
     table: Table
     low: str | None  # its meter ids are ≥ low and < high (None: unbounded)
     high: str | None
-    history_periods: tuple[Period, ...]
+    months: tuple[Period, ...]  # the trailing months, oldest first; () when there is no history
     changes: Mapping[str, MeterChange]
+    whole: bool  # the only slice: every stored meter is read, no id filter
 
 
 def readings_kind(period: Period) -> ImportKind:
@@ -173,8 +180,8 @@ def readings_kind(period: Period) -> ImportKind:
         trailing = _trailing(period, 4)
         # The average needs two consecutive months of history: skip reading it when there are none.
         have = repo.periods_with_readings(conn, trailing)
-        history_periods = (
-            tuple(p for p in trailing if p in have)
+        months = (
+            tuple(reversed(trailing))
             if any(a in have and b in have for a, b in itertools.pairwise(trailing))
             else ()
         )
@@ -191,13 +198,13 @@ def readings_kind(period: Period) -> ImportKind:
                 rows = rows & (pl.col("meter_id") < high)
             if k == 0:
                 rows = rows | pl.col("meter_id").is_null()  # rows without an id: checked once
-            part = dataclasses.replace(table, frame=table.frame.filter(rows))
-            slices.append(_Slice(period, part, low if k > 0 else None, high, history_periods, changes))
+            part = table if len(starts) <= 1 else dataclasses.replace(table, frame=table.frame.filter(rows))
+            slices.append(
+                _Slice(period, part, low if k > 0 else None, high, months, changes, whole=len(starts) <= 1)
+            )
         if len(slices) == 1:
             return _check_slice(slices[0], conn)
-        url = conn.engine.url.render_as_string(hide_password=False)
-        with local_pool(min(len(slices), os.cpu_count() or 1)) as pool:
-            done = list(pool.map(_check_slice_at, [url] * len(slices), slices))
+        done = [_check_slice(s, conn) for s in slices]
         return ValidatedReadings(
             file=table.file,
             period=period,
@@ -213,19 +220,8 @@ def readings_kind(period: Period) -> ImportKind:
             frame = frame.with_columns(
                 pl.col("reading").map_elements(lambda r: str(Decimal(r)), return_dtype=pl.String)
             )
-        frame = frame.select(
-            "meter_id",
-            pl.lit(str(period)).alias("period"),
-            "reading",
-            pl.col("read_date").dt.strftime("%Y-%m-%d"),
-            pl.lit(import_id).alias("import_id"),
-        )
-        replaced = repo.replace_reading_rows(
-            conn,
-            period,
-            (row for part in frame.iter_slices(50_000) for row in part.iter_rows()),
-            ids=frame.get_column("meter_id"),
-        )
+        frame = frame.with_columns(pl.col("read_date").dt.strftime("%Y-%m-%d"))
+        replaced = repo.insert_period_readings(conn, period, frame, import_id=import_id)
         note = f" ({replaced} replaced)" if replaced else ""
         return f"{frame.height} readings for {period}{note}"
 
@@ -234,35 +230,33 @@ def readings_kind(period: Period) -> ImportKind:
 
 def _check_slice(part: _Slice, conn: Connection) -> ValidatedReadings:
     """Check one slice against the meters, previous readings and history of its meter ids."""
-    named = part.table.frame.get_column("meter_id").drop_nulls().to_list()
-    meters, previous = repo.meters_and_previous(conn, part.period, named, part.low, part.high)
-    history = (
-        repo.readings_history(conn, part.history_periods, named, part.low, part.high)
-        if part.history_periods
-        else {}
-    )
+    named = None if part.whole else part.table.frame.get_column("meter_id").drop_nulls().to_list()
+    meters = repo.reading_basis(conn, part.period, named, part.low, part.high)
+    history = repo.history_frame(conn, part.months, named, part.low, part.high)
+
+    def details(ids: Sequence[str]) -> Details:
+        table = repo.meter_table(conn, ids)
+        wanted = pl.DataFrame({"meter_id": list(ids)}, schema={"meter_id": pl.String})
+        values: dict[str, dict[str, Decimal]] = {}
+        for row in history.join(wanted, on="meter_id", how="semi").iter_rows(named=True):
+            values[row["meter_id"]] = {
+                p: Decimal(v) for p, v in row.items() if p != "meter_id" and v is not None
+            }
+        return Details(
+            meters=table,
+            previous=repo.previous_readings(conn, part.period, ids),
+            average=trailing_average(values, table, part.period),
+        )
+
     context = ReadingContext(
         period=part.period,
         issued=False,
-        meters=meters,
-        previous=previous,
         changes=part.changes,
-        average=trailing_average(history, meters, part.period) if history else {},
+        basis=ReadingBasis(
+            meters=meters, history=history, months=tuple(str(m) for m in part.months), details=details
+        ),
     )
     return validate_readings(part.table, context)
-
-
-_READ_ENGINES: dict[str, Engine] = {}
-
-
-def _check_slice_at(url: str, part: _Slice) -> ValidatedReadings:
-    """`_check_slice` in a worker, reading through a connection of its own (plain reads, which
-    never wait for the importing process's write lock)."""
-    engine = _READ_ENGINES.get(url)
-    if engine is None:
-        engine = _READ_ENGINES[url] = create_engine(url)
-    with engine.connect() as conn:
-        return _check_slice(part, conn)
 
 
 def _trailing(period: Period, n: int) -> list[Period]:

@@ -12,13 +12,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from billing.domain.money import from_fen, to_fen
 from billing.domain.period import Period
 from billing.domain.records import Meter, MeterChange, Scope, Unit, UnitKind, Utility
 from billing.store import schema as t
-from billing.store.bulk import as_date, as_decimal, fetch, insert_rows, is_postgres, placeholders
+from billing.store.bulk import as_date, as_decimal, driver, fetch, insert_rows, is_postgres, placeholders
 
 # --- imports ------------------------------------------------------------------------------------
 
@@ -487,6 +488,154 @@ def meters_and_previous(
     )
     previous = _reading_values((r[0], r[8], r[9]) for r in rows)
     return MeterTable([r[:8] for r in rows]), previous
+
+
+# --- the readings import, as frames -------------------------------------------------------------
+#
+# A readings file of a million rows is checked against a million meters: what it needs of each
+# meter (its multiplier, its previous reading, its trailing history) is read into polars frames of
+# text, never into Python objects one per meter. SQLite hands each column over as one string
+# (group_concat), which polars splits; PostgreSQL rows come through the driver's cursor.
+
+_SEP = "\x1e"  # never in a value: input files with control characters are refused at ingest
+
+
+def _text_frame(
+    conn: Connection, names: Sequence[str], exprs: Sequence[str], rest: str, params: Sequence[Any]
+) -> pl.DataFrame:
+    """`SELECT exprs rest` as a frame of String columns `names` (NULL stays null). Every expression
+    must give text (or NULL), never the empty string."""
+    schema = {n: pl.String for n in names}
+    if is_postgres(conn):
+        rows = fetch(conn, f"SELECT {', '.join(exprs)} {rest}", params)
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    sep = "char(30)"
+    parts = ", ".join(f"group_concat(COALESCE({e}, ''), {sep})" for e in exprs)
+    found = fetch(conn, f"SELECT count(*), {parts} {rest}", params)[0]
+    count, texts = int(found[0]), found[1:]
+    if count == 0:
+        return pl.DataFrame(schema=schema)
+    columns = [
+        pl.Series(n, [text], dtype=pl.String).str.split(_SEP).explode(empty_as_null=True)
+        for n, text in zip(names, texts, strict=True)
+    ]
+    if any(c.len() != count for c in columns):  # a value holding the separator: row by row then
+        rows = fetch(conn, f"SELECT {', '.join(exprs)} {rest}", params)
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    frame = pl.DataFrame(columns)
+    return frame.with_columns(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names)
+
+
+def reading_basis(
+    conn: Connection, period: Period, ids: Sequence[str] | None, low: str | None, high: str | None
+) -> pl.DataFrame:
+    """Per stored meter among `ids` (lying in [low, high); all when None), as text: `meter_id`,
+    `multiplier` and `previous`, its last reading before `period` or else its initial reading
+    (what `previous_readings` gives)."""
+    p = str(period)
+    m_where, m_params = _id_filter(conn, "m.meter_id", ids, low, high)
+    last = fetch(conn, "SELECT MAX(period) FROM readings WHERE period < ?", [p])[0][0]
+    if last is None:  # the first period of all: every meter starts from its initial reading
+        return _text_frame(
+            conn,
+            ("meter_id", "multiplier", "previous"),
+            ("m.meter_id", "m.multiplier", "m.initial_reading"),
+            f"FROM meters m WHERE 1 = 1{m_where}",
+            m_params,
+        )
+    meters = _text_frame(
+        conn,
+        ("meter_id", "multiplier", "initial"),
+        ("m.meter_id", "m.multiplier", "m.initial_reading"),
+        f"FROM meters m WHERE 1 = 1{m_where}",
+        m_params,
+    )
+    r_where, r_params = _id_filter(conn, "r.meter_id", ids, low, high)
+    last_readings = _text_frame(
+        conn,
+        ("meter_id", "reading"),
+        ("r.meter_id", "r.reading"),
+        f"FROM readings r WHERE r.period = ?{r_where}",
+        [last, *r_params],
+    )
+    basis = meters.join(last_readings, on="meter_id", how="left", maintain_order="left")
+    missing = basis.filter(pl.col("reading").is_null())
+    if missing.height and fetch(conn, "SELECT 1 FROM readings WHERE period < ? LIMIT 1", [last]):
+        # meters without a reading in the last period may have an older one: looked up one by one
+        older = _text_frame(
+            conn,
+            ("meter_id", "older"),
+            (
+                "m.meter_id",
+                "(SELECT x.reading FROM readings x WHERE x.meter_id = m.meter_id AND x.period < ? "
+                "ORDER BY x.period DESC LIMIT 1)",
+            ),
+            "FROM meters m WHERE NOT EXISTS (SELECT 1 FROM readings y WHERE y.meter_id = m.meter_id "
+            f"AND y.period = ?){m_where}",
+            [p, last, *m_params],
+        )
+        basis = basis.join(older, on="meter_id", how="left", maintain_order="left").with_columns(
+            pl.coalesce("reading", "older").alias("reading")
+        )
+    return basis.select("meter_id", "multiplier", pl.coalesce("reading", "initial").alias("previous"))
+
+
+def history_frame(
+    conn: Connection, periods: Sequence[Period], ids: Sequence[str] | None, low: str | None, high: str | None
+) -> pl.DataFrame:
+    """meter_id and one column of reading text per period of `periods` (named by the period; null
+    where the meter has none), for the meters among `ids` (in [low, high)) with any of them."""
+    wanted = [str(p) for p in periods]
+    names = ("meter_id", "period", "reading")
+    if not wanted:
+        return pl.DataFrame(schema={"meter_id": pl.String})
+    where, params = _id_filter(conn, "meter_id", ids, low, high)
+    long = _text_frame(
+        conn,
+        names,
+        names,
+        f"FROM readings WHERE period IN ({placeholders(len(wanted))}){where}",
+        [*wanted, *params],
+    )
+    wide = long.pivot(on="period", index="meter_id", values="reading", aggregate_function="first")
+    return wide.with_columns(pl.lit(None, dtype=pl.String).alias(w) for w in wanted if w not in wide.columns)
+
+
+def insert_period_readings(conn: Connection, period: Period, frame: pl.DataFrame, *, import_id: int) -> int:
+    """Write a period's readings from a frame of `meter_id`, `reading` (its exact decimal text) and
+    `read_date` (ISO text or null), sorted by meter; earlier readings of the period of these meters
+    are replaced. Returns how many were."""
+    p = str(period)
+    replaced = 0
+    ids = frame.get_column("meter_id")
+    if fetch(conn, "SELECT 1 FROM readings WHERE period = ? LIMIT 1", [p]):
+        for i in range(0, ids.len(), _IN_LIMIT):
+            chunk = ids.slice(i, _IN_LIMIT).to_list()
+            res = conn.execute(
+                delete(t.readings).where(t.readings.c.period == p, t.readings.c.meter_id.in_(chunk))
+            )
+            replaced += res.rowcount or 0
+    rows = frame.select("meter_id", "reading", "read_date")
+    if is_postgres(conn):
+        insert_rows(
+            conn,
+            "readings",
+            ("meter_id", "period", "reading", "read_date", "import_id"),
+            ((m, p, r, d, import_id) for part in rows.iter_slices(50_000) for m, r, d in part.iter_rows()),
+        )
+        return replaced
+    # SQLite: the constant columns are literals (a period is YYYY-MM); chunks of plain tuples
+    sql = (
+        "INSERT INTO readings (meter_id, period, reading, read_date, import_id) "
+        f"VALUES (?, '{Period.parse(p)}', ?, ?, {int(import_id)})"
+    )
+    cur = driver(conn).cursor()
+    try:
+        for part in rows.iter_slices(50_000):
+            cur.executemany(sql, part.rows())
+    finally:
+        cur.close()
+    return replaced
 
 
 def first_reading_period(conn: Connection) -> Period | None:

@@ -11,7 +11,8 @@ when a caller wants objects.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -45,6 +46,10 @@ class ReadingContext:
     - `changes`: the meter change in `period`, per meter;
     - `average`: per meter, its trailing 3-month average consumption (× multiplier); a meter
       missing here, or with 0, has no history and is not checked for a spike.
+
+    For a million meters the same knowledge comes as frames instead (`ReadingBasis`): then
+    `meters`, `previous` and `average` are left empty and `basis.details` gives them for the few
+    meters whose rows are worked out one by one.
     """
 
     period: Period
@@ -53,6 +58,35 @@ class ReadingContext:
     previous: Mapping[str, tuple[Decimal, date | None]] = field(default_factory=dict)
     changes: Mapping[str, MeterChange] = field(default_factory=dict)
     average: Mapping[str, Decimal] = field(default_factory=dict)
+    basis: ReadingBasis | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Details:
+    """`meters`, `previous` and `average` as in `ReadingContext`, for some meters."""
+
+    meters: Mapping[str, Meter]
+    previous: Mapping[str, tuple[Decimal, date | None]]
+    average: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ReadingBasis:
+    """What the database knows of every meter, as frames of text (no Python object per meter).
+
+    - `meters`: `meter_id`, `multiplier` and `previous` (its last reading before the period, else
+      its initial reading) of every stored meter (at least those the file names);
+    - `history`: `meter_id` and one column per month of `months` (oldest first, consecutive,
+      ending the month before the period) holding the meter's reading of that month, or null;
+      empty months when there is no history to average;
+    - `details(ids)`: the `Details` of these meters, for the rows that go through
+      `meter_consumption` one by one and the few possible spikes.
+    """
+
+    meters: pl.DataFrame
+    history: pl.DataFrame
+    months: tuple[str, ...]
+    details: Callable[[Sequence[str]], Details]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -143,10 +177,16 @@ def validate_readings(table: Table, context: ReadingContext) -> ValidatedReading
     )
     slow = good.filter(one_by_one)
     fast = good.filter(~one_by_one)
+    candidates = _spike_candidates(fast)
+    details = (
+        Details(meters=context.meters, previous=context.previous, average=context.average)
+        if context.basis is None
+        else _details(context.basis, slow, candidates)
+    )
 
     problems: list[Problem] = list(checked)
-    refused = _consumption_one_by_one(slow, context, table.file, problems)
-    _spikes(fast, context, table.file, problems)
+    refused = _consumption_one_by_one(slow, context, details, table.file, problems)
+    _spikes(candidates, details, table.file, problems)
 
     kept = good.filter(~pl.col(LINE).is_in(pl.Series(refused, dtype=pl.Int64).implode())) if refused else good
     frame = kept.sort(LINE).select(
@@ -156,14 +196,39 @@ def validate_readings(table: Table, context: ReadingContext) -> ValidatedReading
     return ValidatedReadings(file=table.file, period=period, frame=frame, problems=tuple(problems))
 
 
+def _details(basis: ReadingBasis, slow: pl.DataFrame, candidates: pl.DataFrame) -> Details:
+    ids = pl.concat([slow.get_column("meter_id"), candidates.get_column("meter_id")]).unique().sort()
+    return basis.details(ids.to_list()) if ids.len() else Details(meters={}, previous={}, average={})
+
+
 def _with_history(frame: pl.DataFrame, context: ReadingContext) -> pl.DataFrame:
     """Per row: `_known`, `_changed`, `_previous` (Decimal: the stored reading, else the initial
-    reading; null when the fast path cannot hold it exactly), `_multiplier` (Int64, null when not whole) and
-    the average as `_avg_low`, `_avg_cut`, `_avg_positive` (see `_spikes`).
+    reading; null when the fast path cannot hold it exactly), `_multiplier` (Int64, null when not
+    whole) and what `_spike_candidates` needs of the average.
 
-    Built from the context's mappings column by column (keys and values straight into series),
-    not by looking each row up: a million rows take a fraction of a second.
+    Built from the context's frames, or from its mappings column by column (keys and values
+    straight into series), not by looking each row up: a million rows take a fraction of a second.
     """
+    if context.basis is not None:
+        joined = _joined_basis(frame, context.basis)
+    else:
+        joined = _joined_mappings(frame, context)
+    return joined.with_columns(
+        member(pl.col("meter_id"), context.changes).fill_null(False).alias("_changed"),
+        # exact only within the scale: a finer stored value takes the one-by-one path (null here)
+        pl.when(pl.col("_prev_text").str.contains(_FITS))
+        .then(pl.col("_prev_text").cast(_DECIMAL, strict=False))
+        .alias("_previous"),
+        pl.when(pl.col("_mult_text").str.contains(r"^[0-9]{1,9}(\.0*)?$"))
+        .then(pl.col("_mult_text").str.extract(r"^([0-9]+)", 1).cast(pl.Int64))
+        .alias("_multiplier"),
+    ).drop("_prev_text", "_mult_text")
+
+
+_FITS = rf"^[0-9]{{1,20}}(\.[0-9]{{0,{_SCALE}}})?$"
+
+
+def _joined_mappings(frame: pl.DataFrame, context: ReadingContext) -> pl.DataFrame:
     meters, previous, average = context.meters, context.previous, context.average
     strings = {"meter_id": pl.String}
     # nearly every multiplier is 1: only the others are joined
@@ -195,7 +260,6 @@ def _with_history(frame: pl.DataFrame, context: ReadingContext) -> pl.DataFrame:
     avg = pl.DataFrame(
         {"meter_id": list(average), "_avg_text": avg_texts}, schema={**strings, "_avg_text": pl.String}
     )
-
     joined = (
         frame.join(prev, on="meter_id", how="left", maintain_order="left")
         .join(avg, on="meter_id", how="left", maintain_order="left")
@@ -206,35 +270,65 @@ def _with_history(frame: pl.DataFrame, context: ReadingContext) -> pl.DataFrame:
         )
     )
     return joined.with_columns(
-        member(pl.col("meter_id"), context.changes).fill_null(False).alias("_changed"),
-        # exact only within the scale: a finer stored value takes the one-by-one path (null here)
-        pl.when(pl.col("_prev_text").str.contains(rf"^[0-9]{{1,20}}(\.[0-9]{{0,{_SCALE}}})?$"))
-        .then(pl.col("_prev_text").cast(_DECIMAL, strict=False))
-        .alias("_previous"),
-        pl.when(pl.col("_mult_text").str.contains(r"^[0-9]{1,9}(\.0*)?$"))
-        .then(pl.col("_mult_text").str.extract(r"^([0-9]+)", 1).cast(pl.Int64))
-        .alias("_multiplier"),
-        # the average cut to the scale, and whether digits were cut: see _spikes
+        # the average cut to the scale: see _spike_candidates
         pl.col("_avg_text")
         .str.extract(rf"^([0-9]*(\.[0-9]{{0,{_SCALE}}})?)", 1)
         .cast(_DECIMAL, strict=False)
         .alias("_avg_low"),
-        pl.col("_avg_text")
-        .str.contains(rf"^[0-9]*\.[0-9]{{{_SCALE}}}[0-9]*[1-9]")
-        .fill_null(False)
-        .alias("_avg_cut"),
         pl.col("_avg_text").str.contains(r"^[0-9.]*[1-9]").fill_null(False).alias("_avg_positive"),
-    ).drop("_prev_text", "_mult_text", "_avg_text")
+    ).drop("_avg_text")
+
+
+def _joined_basis(frame: pl.DataFrame, basis: ReadingBasis) -> pl.DataFrame:
+    meters = basis.meters.select(
+        "meter_id",
+        pl.col("multiplier").alias("_mult_text"),
+        pl.col("previous").alias("_prev_text"),
+        pl.lit(True).alias("_known"),
+    )
+    joined = frame.join(meters, on="meter_id", how="left", maintain_order="left").with_columns(
+        pl.col("_known").fill_null(False)
+    )
+    months = basis.months
+    if len(months) < 2:
+        return joined.with_columns(
+            pl.lit(0, dtype=pl.Int64).alias("_hist_n"),
+            pl.lit(None, dtype=_DECIMAL).alias("_hist_sum"),
+            pl.lit(False).alias("_hist_unsure"),
+        )
+    # The trailing average, as trailing_average works it out, without dividing: per consecutive
+    # pair of months with both readings and no decrease, the month's use; its sum and count.
+    values = [
+        pl.when(pl.col(m).str.contains(_FITS)).then(pl.col(m).cast(_DECIMAL, strict=False)) for m in months
+    ]
+    unsure = pl.any_horizontal([pl.col(m).is_not_null() & ~pl.col(m).str.contains(_FITS) for m in months])
+    used = [
+        pl.when(a.is_not_null() & b.is_not_null() & (b >= a)).then(b - a)
+        for a, b in itertools.pairwise(values)
+    ]
+    history = basis.history.with_columns(
+        pl.lit(None, dtype=pl.String).alias(m) for m in months if m not in basis.history.columns
+    ).select(
+        "meter_id",
+        pl.sum_horizontal([u.fill_null(pl.lit(0).cast(_DECIMAL)) for u in used])
+        .cast(_DECIMAL)
+        .alias("_hist_sum"),
+        pl.sum_horizontal([u.is_not_null().cast(pl.Int64) for u in used]).alias("_hist_n"),
+        unsure.fill_null(False).alias("_hist_unsure"),
+    )
+    return joined.join(history, on="meter_id", how="left", maintain_order="left").with_columns(
+        pl.col("_hist_n").fill_null(0), pl.col("_hist_unsure").fill_null(False)
+    )
 
 
 def _consumption_one_by_one(
-    slow: pl.DataFrame, context: ReadingContext, file: str, out: list[Problem]
+    slow: pl.DataFrame, context: ReadingContext, details: Details, file: str, out: list[Problem]
 ) -> list[int]:
     """meter_consumption for each row; its problem located at the row; returns the refused lines."""
     refused: list[int] = []
     for meter_id, text, day, line in slow.select("meter_id", "_text", "_date", LINE).iter_rows():
-        meter = context.meters[meter_id]
-        prev = context.previous.get(meter_id)
+        meter = details.meters[meter_id]
+        prev = details.previous.get(meter_id)
         previous, previous_date = prev if prev is not None else (meter.initial_reading, None)
         result = meter_consumption(
             MeterPeriod(
@@ -251,29 +345,40 @@ def _consumption_one_by_one(
             if result.problem.is_error:
                 refused.append(line)
         if result.quantity is not None:
-            average = context.average.get(meter_id)
+            average = details.average.get(meter_id)
             if average is not None and average > 0 and result.quantity > SPIKE_FACTOR * average:
                 out.append(_spike(meter_id, result.quantity, average, file, line))
     return refused
 
 
-def _spikes(fast: pl.DataFrame, context: ReadingContext, file: str, out: list[Problem]) -> None:
-    """CONSUMPTION_SPIKE, exactly: with low = the average cut to the scale and high = low + one unit
-    of the scale when digits were cut, consumption > 5 × high is a spike and ≤ 5 × low is not;
-    only a consumption in between (rare) is compared in Python against the full average."""
+def _spike_candidates(fast: pl.DataFrame) -> pl.DataFrame:
+    """The rows that may be a CONSUMPTION_SPIKE (consumption > 5 × average), a few more than are:
+    `meter_id`, `consumption` (text) and the line. `_spikes` decides with the exact average.
+
+    From the mappings: with low = the average cut to the scale, consumption ≤ 5 × low is no spike.
+    From the frames: with S the sum of n months' use, average = S × multiplier ÷ n, and
+    consumption ≤ 5 × average − 1 (that is n × consumption ≤ 5 × S × multiplier − n) is no spike.
+    """
     consumption = (pl.col("_value") - pl.col("_previous")) * pl.col("_multiplier")
-    unit = pl.lit(Decimal(1).scaleb(-_SCALE)).cast(_DECIMAL)
-    low = pl.col("_avg_low") * SPIKE_FACTOR
-    high = (
-        pl.col("_avg_low") + pl.when(pl.col("_avg_cut")).then(unit).otherwise(pl.lit(0).cast(_DECIMAL))
-    ) * SPIKE_FACTOR
-    candidates = fast.filter(pl.col("_avg_positive") & (consumption > low)).select(
-        "meter_id", consumption.cast(pl.String).alias("consumption"), (consumption > high).alias("sure"), LINE
+    if "_hist_n" in fast.columns:
+        n = pl.col("_hist_n").cast(_DECIMAL)
+        bound = pl.col("_hist_sum") * pl.col("_multiplier") * SPIKE_FACTOR - n
+        mask = (pl.col("_hist_n") > 0) & (
+            pl.col("_hist_unsure") | ((pl.col("_hist_sum") > 0) & (consumption * n > bound))
+        )
+    else:
+        mask = pl.col("_avg_positive") & (consumption > pl.col("_avg_low") * SPIKE_FACTOR)
+    return fast.filter(mask.fill_null(False)).select(
+        "meter_id", consumption.cast(pl.String).alias("consumption"), LINE
     )
-    for meter_id, quantity, sure, line in candidates.iter_rows():
+
+
+def _spikes(candidates: pl.DataFrame, details: Details, file: str, out: list[Problem]) -> None:
+    """CONSUMPTION_SPIKE where the consumption is over 5 × the meter's exact average."""
+    for meter_id, quantity, line in candidates.iter_rows():
         used = Decimal(quantity)
-        average = context.average[meter_id]
-        if sure or used > SPIKE_FACTOR * average:
+        average = details.average.get(meter_id)
+        if average is not None and average > 0 and used > SPIKE_FACTOR * average:
             out.append(_spike(meter_id, used, average, file, line))
 
 
