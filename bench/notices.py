@@ -51,7 +51,9 @@ def render_slice(ctx: Context, period: Period, max_units: int) -> int:
         picked = _slice(conn, period, max_units)
         executor = make_executor(ctx.settings)
         try:
-            views = (_building_views(ctx, conn, period, b) for b, _ in picked)
+            # Largest first, as `billing notices` does: no worker idles at the end on a big one.
+            largest_first = sorted(picked, key=lambda picked_one: -picked_one[1])
+            views = (_building_views(ctx, conn, period, b) for b, _ in largest_first)
             done = render_notices(views, out_dir, executor=executor)
         finally:
             executor.shutdown(wait=True)
