@@ -20,23 +20,25 @@ per kind and the grand total. The ledger's unpaid total is those units' outstand
 
 How it scales: the estate is gone through building by building (`building_arrears` reads one
 building's bills, payments and debit returns); each building's notices and ledger pages are
-rendered in a worker of a process pool (or the `executor` given), at most `max_pending`
-buildings in flight, so neither the estate's figures nor its documents are ever in memory at
-once. Notices and ledger pages are lines of text aligned by the text grid, not tables (see
-`billing.render.reports`). A small estate is rendered in this process.
+rendered on the executor of `billing.pipeline.executors.make_executor` (a process pool of this
+machine, or a Dask cluster; or the `executor` given), at most `max_pending` buildings in
+flight, so neither the estate's figures nor its documents are ever in memory at once. Notices
+and ledger pages are lines of text aligned by the text grid, not tables (see
+`billing.render.reports`). `manifest.csv` records which content each building's files were
+made from: a rerun renders only the buildings whose files are missing or out of date. A small
+estate is rendered in this process.
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from multiprocessing import get_context
 from pathlib import Path
+from time import monotonic
 
 from sqlalchemy import func, select
 
@@ -46,9 +48,11 @@ from billing.domain.problem import Problem
 from billing.domain.records import UnitKind
 from billing.ledger import AgeBucket
 from billing.pipeline.context import Context, StepResult
+from billing.pipeline.executors import executor_workers, make_executor
 from billing.pipeline.ledgers import late_fee_policy
 from billing.pipeline.queries import BillStanding, UnitArrearsFigures, arrears_buildings, building_arrears
 from billing.render.charts import ChartView, bar_chart
+from billing.render.manifest import MANIFEST_NAME, ManifestRow, is_current, read_manifest, write_manifest
 from billing.render.reports import (
     ArrearsBuilding,
     ArrearsLine,
@@ -61,6 +65,7 @@ from billing.render.reports import (
     Row,
     Style,
     TableView,
+    arrears_content_key,
     file_name,
     render_arrears_building,
     render_ledger_pdf,
@@ -102,6 +107,9 @@ def ledger_file(building: str) -> str:
 
 
 PARALLEL_FROM = 200  # units in the estate: from this many on, buildings render in worker processes
+MANIFEST_EVERY_S = 5.0  # the manifest is written at most this often while buildings complete, and at the end
+
+Rendered = tuple[tuple[Path, str], tuple[Path, str]]  # each file of a building with its sha256
 
 
 def make_arrears(
@@ -114,7 +122,13 @@ def make_arrears(
     max_pending: int | None = None,
 ) -> StepResult:
     """Notices and ledger pages per building, the ledger summary (PDF) and the ledger (XLSX),
-    under out/arrears/<as-of>/; see the module's docstring."""
+    under out/arrears/<as-of>/; see the module's docstring.
+
+    A building whose files were made before from the same content (`manifest.csv` in the
+    folder: its key, the files' sha256) is not rendered again, so a rerun after a stop only
+    renders what is missing. The others go to `executor` (default: `make_executor`, a process
+    pool of this machine or the configured Dask cluster), at most `max_pending` in flight.
+    """
     result = StepResult()
     out_dir = ctx.workspace.out_dir / "arrears" / as_of.isoformat()
     en = ctx.lang.startswith("en")
@@ -126,7 +140,9 @@ def make_arrears(
         out_dir / f"{LEDGER_NAME}.xlsx",
         constant_memory=True,
     )
+    manifest = _Manifest(out_dir / MANIFEST_NAME)
     done: dict[str, tuple[Path, Path]] = {}
+    skipped = 0
     with ctx.engine.connect() as conn:
         buildings = arrears_buildings(conn, as_of)
         serial = executor is None and (
@@ -134,7 +150,8 @@ def make_arrears(
             or conn.execute(select(func.count()).select_from(t.units)).scalar_one() < PARALLEL_FROM
         )
 
-        def jobs() -> Iterator[ArrearsBuilding]:
+        def jobs() -> Iterator[tuple[ArrearsBuilding, str]]:
+            nonlocal skipped
             for building in ctx.progress.track(buildings, total=len(buildings), description="arrears"):
                 units = building_arrears(conn, building, as_of, policy)
                 if not units:
@@ -143,7 +160,7 @@ def make_arrears(
                 book.add(0, part.summary_rows)
                 book.add(1, part.rows)
                 totals.add(part)
-                yield ArrearsBuilding(
+                job = ArrearsBuilding(
                     building=building,
                     notices=tuple(
                         notice_view(u, company, as_of, generated_at, deadline_days, ctx.settings)
@@ -153,13 +170,26 @@ def make_arrears(
                     ledger=building_ledger_view(part, ctx.settings.company, as_of, generated_at),
                     ledger_path=out_dir / ledger_file(building),
                 )
+                key = arrears_content_key(job)
+                if manifest.current(job, key):
+                    done[building] = (job.notices_path, job.ledger_path)
+                    skipped += 1
+                    continue
+                yield job, key
 
-        if serial:
-            for job in jobs():
-                done[job.building] = render_arrears_building(job)
-        else:
-            done, failed = _render_on_pool(jobs(), executor, max_pending)
-            result.problems.extend(failed)
+        def finished(job: ArrearsBuilding, key: str, files: Rendered) -> None:
+            done[job.building] = (files[0][0], files[1][0])
+            manifest.record(job, key, files)
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if serial:
+                for job, key in jobs():
+                    finished(job, key, render_arrears_building(job))
+            else:
+                result.problems.extend(_render_on_pool(jobs(), finished, ctx, executor, max_pending))
+        finally:
+            manifest.write()
     book.add(0, totals.summary_total_rows())
     book.add(1, totals.detail_total_rows())
     summary = ledger_view(ctx.settings.company, as_of, generated_at, totals, with_summary=True)
@@ -175,44 +205,89 @@ def make_arrears(
         f"{'late fee accrued' if en else '应计滞纳金'} {format_money(totals.grand['accrued'])}"
     )
     result.messages.extend(str(f) for f in result.files)
+    if skipped:
+        result.say(f"{skipped} {'buildings unchanged, their files kept' if en else '栋内容未变，保留原文件'}")
     return result
 
 
+class _Manifest:
+    """out/arrears/<as-of>/manifest.csv: per file, the building, its units and total, the
+    file's sha256 and the key of what it was made from (billing.render.manifest's format)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = read_manifest(path)
+        self._dirty = False
+        self._written = monotonic()
+
+    def current(self, job: ArrearsBuilding, key: str) -> bool:
+        return all(
+            is_current(self.rows.get(p.name), self.path.parent, key)
+            for p in (job.notices_path, job.ledger_path)
+        )
+
+    def record(self, job: ArrearsBuilding, key: str, files: Rendered) -> None:
+        total = sum((n.total for n in job.notices), ZERO)
+        for path, sha in files:
+            self.rows[path.name] = ManifestRow(
+                building=job.building,
+                file=path.name,
+                units=len(job.notices),
+                total=total,
+                sha256=sha,
+                key=key,
+            )
+        self._dirty = True
+        if monotonic() - self._written > MANIFEST_EVERY_S:
+            self.write()
+
+    def write(self) -> None:
+        if self._dirty:
+            write_manifest(self.path, self.rows)
+            self._dirty = False
+        self._written = monotonic()
+
+
 def _render_on_pool(
-    jobs: Iterator[ArrearsBuilding], executor: Executor | None, max_pending: int | None
-) -> tuple[dict[str, tuple[Path, Path]], list[Problem]]:
-    """Render the buildings on `executor` (default: a process pool of this machine's cores),
-    at most `max_pending` (default 2 per core) submitted and not yet done, so the coordinator
-    never holds more than that many buildings' views. A building that fails is reported as a
-    `RENDER_FAILED` problem and the others go on."""
+    jobs: Iterator[tuple[ArrearsBuilding, str]],
+    finished: Callable[[ArrearsBuilding, str, Rendered], None],
+    ctx: Context,
+    executor: Executor | None,
+    max_pending: int | None,
+) -> list[Problem]:
+    """Render the buildings on `executor` (default: `make_executor(settings)`, shut down on
+    return), at most `max_pending` (default 2 per worker) submitted and not yet done, so the
+    coordinator never holds more than that many buildings' views. `finished` is called here as
+    each building is done; a building that fails is reported as a `RENDER_FAILED` problem and
+    the others go on."""
     own = None
     if executor is None:
-        # forkserver: workers start from a clean process, not a fork of one holding a database connection
-        own = executor = ProcessPoolExecutor(mp_context=get_context("forkserver"))
-    limit = max_pending or 2 * (os.cpu_count() or 1)
-    pending: dict[Future[tuple[Path, Path]], str] = {}
-    done: dict[str, tuple[Path, Path]] = {}
+        own = executor = make_executor(ctx.settings)
+    limit = max_pending or 2 * executor_workers(executor)
+    pending: dict[Future[Rendered], tuple[ArrearsBuilding, str]] = {}
     problems: list[Problem] = []
 
-    def collect(futures: set[Future[tuple[Path, Path]]]) -> None:
-        for future in futures:
-            building = pending.pop(future)
+    def collect(futures: set[Future[Rendered]]) -> None:
+        for future in [f for f in pending if f in futures]:  # in the order submitted
+            job, key = pending.pop(future)
             try:
-                done[building] = future.result()
+                files = future.result()
             except Exception as exc:  # one building's failure must not hide the others
-                problems.append(Problem.error("RENDER_FAILED", building=building, reason=repr(exc)))
+                problems.append(Problem.error("RENDER_FAILED", building=job.building, reason=repr(exc)))
+            else:
+                finished(job, key, files)
 
     try:
-        for job in jobs:
+        for job, key in jobs:
             while len(pending) >= limit:
                 collect(wait(pending, return_when=FIRST_COMPLETED).done)
-            pending[executor.submit(render_arrears_building, job)] = job.building
+            pending[executor.submit(render_arrears_building, job)] = (job, key)
         while pending:
             collect(wait(pending, return_when=FIRST_COMPLETED).done)
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
-    return done, problems
+    return problems
 
 
 # --- notices ----------------------------------------------------------------------------------------

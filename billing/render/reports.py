@@ -18,21 +18,34 @@ their printed form: amounts with two decimals and thousands separators, rates as
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
 from billing.render.charts import ChartView
-from billing.render.pdf import REPORT_CSS, TEMPLATES_DIR, grid, html_to_pdf, money, renderer
+from billing.render.pdf import (
+    BASE_CSS,
+    FONT_SHA256,
+    REPORT_CSS,
+    TEMPLATES_DIR,
+    files_digest,
+    grid,
+    html_to_pdf,
+    money,
+    renderer,
+    write_pdf,
+)
 from billing.render.textgrid import TextGrid
 from billing.render.views import CompanyView
 
@@ -451,12 +464,14 @@ def render_arrears_notices(
 ) -> Path:
     """One PDF of the notices given (one building's, in print order), one notice per page.
 
-    Laid out like the payment notices: the bills are text-grid lines, not a table, and the
-    page has no margin boxes (≈ 25 ms a notice instead of ≈ 150 ms with the table).
+    Laid out like the payment notices: every paragraph is text-grid lines (no table, no line
+    breaking left to WeasyPrint), the page has no margin boxes, and the markup is parsed as
+    XML without the user-agent rules for lists and notes.
     """
     html = arrears_notices_html(notices, templates_dir=templates_dir)
     with collector_paused():
-        html_to_pdf(html, out_path, templates_dir, stylesheets=(ARREARS_CSS,), templates_dir=templates_dir)
+        # plain: well-formed XML of our own, laid out without the user-agent rules for lists and notes
+        write_pdf(renderer(templates_dir).document(html, (ARREARS_CSS,), plain=True), out_path)
     return out_path
 
 
@@ -567,16 +582,20 @@ def ledger_html(view: ReportView, *, templates_dir: Path = TEMPLATES_DIR) -> str
 
 def render_ledger_pdf(view: ReportView, out_path: Path, *, templates_dir: Path = TEMPLATES_DIR) -> Path:
     """The view as a PDF whose tables are text lines (`ledger_pages`), for tables of any length."""
+    _write_ledger_pdf(view, out_path, templates_dir)
+    return out_path
+
+
+def _write_ledger_pdf(view: ReportView, out_path: Path, templates_dir: Path) -> str:
     html = ledger_html(view, templates_dir=templates_dir)
     with collector_paused():
-        html_to_pdf(
+        return html_to_pdf(
             html,
             out_path,
             templates_dir,
             stylesheets=(REPORT_CSS, REPORTS_CSS, LEDGER_CSS),
             templates_dir=templates_dir,
         )
-    return out_path
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -592,10 +611,60 @@ class ArrearsBuilding:
 
 def render_arrears_building(
     job: ArrearsBuilding, *, templates_dir: Path = TEMPLATES_DIR
-) -> tuple[Path, Path]:
-    """Write a building's notices and its ledger pages (runs in a worker process)."""
-    notices = render_arrears_notices(job.notices, job.notices_path, templates_dir=templates_dir)
-    return notices, render_ledger_pdf(job.ledger, job.ledger_path, templates_dir=templates_dir)
+) -> tuple[tuple[Path, str], tuple[Path, str]]:
+    """Write a building's notices and its ledger pages (runs in a worker process); each file
+    with its sha256, for the manifest."""
+    html = arrears_notices_html(job.notices, templates_dir=templates_dir)
+    with collector_paused():
+        notices_sha = write_pdf(
+            renderer(templates_dir).document(html, (ARREARS_CSS,), plain=True), job.notices_path
+        )
+    del html
+    ledger_sha = _write_ledger_pdf(job.ledger, job.ledger_path, templates_dir)
+    return (job.notices_path, notices_sha), (job.ledger_path, ledger_sha)
+
+
+_ARREARS_FILES = (
+    ARREARS_TEMPLATE,
+    ARREARS_CSS,
+    LEDGER_TEMPLATE,
+    LEDGER_CSS,
+    REPORTS_CSS,
+    REPORT_CSS,
+    BASE_CSS,
+)
+
+
+@cache
+def _arrears_fingerprint(templates_dir: Path) -> str:
+    code = Path(__file__).parent
+    return (
+        files_digest(
+            [
+                *(templates_dir / name for name in _ARREARS_FILES),
+                code / "textgrid.py",
+                code / "pdf.py",
+                Path(__file__),
+            ]
+        )
+        + FONT_SHA256
+    )
+
+
+_NO_TIME = datetime(2000, 1, 1)
+
+
+def arrears_content_key(job: ArrearsBuilding, *, templates_dir: Path = TEMPLATES_DIR) -> str:
+    """The hash of everything a building's arrears files are made from: its notices and ledger
+    pages (but the time they are generated at, so that a rerun finds the files it made
+    before), the templates, stylesheets and rendering code, and the pinned font."""
+    h = hashlib.sha256(_arrears_fingerprint(templates_dir).encode())
+    # frozen dataclasses of strings, numbers, Decimals and dates: their repr is all they hold
+    h.update(repr(job.building).encode())
+    for notice in job.notices:
+        h.update(repr(replace(notice, generated_at=_NO_TIME)).encode())
+    h.update(repr(replace(job.ledger, generated_at=_NO_TIME)).encode())
+    return h.hexdigest()
 
 
 @contextmanager
@@ -610,7 +679,8 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-        gc.collect()
+        # the youngest generation holds all the document made (as billing.render.notices does)
+        gc.collect(0)
 
 
 # --- deposit slip -----------------------------------------------------------------------------------

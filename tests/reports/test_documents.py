@@ -19,6 +19,7 @@ def test_arrears_files(estate: Outputs) -> None:
     out = estate.root / "out" / "arrears" / "2026-12-31"
     assert sorted(p.name for p in out.iterdir()) == [
         "1.pdf",
+        "manifest.csv",
         "欠费台账-1.pdf",
         "欠费台账.pdf",
         "欠费台账.xlsx",
