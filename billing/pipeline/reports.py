@@ -205,13 +205,20 @@ CHART_LINES = 6
 RATE_BANDS = 10
 
 
-def _rate_bands_chart(title: str, rates: Sequence[Decimal | None]) -> ChartView:
-    """How many buildings have a collection rate in each tenth (0–10 %, …, 90–100 %)."""
+def rate_bands(rates: Sequence[Decimal | None]) -> list[int]:
+    """How many of the rates lie in each tenth: [0, 10 %), …, [90 %, 100 %] (below 0 in the
+    first, above 100 % in the last; None, nothing billed, in none)."""
     counts = [0] * RATE_BANDS
     for r in rates:
         if r is not None:
             band = int((r * RATE_BANDS).to_integral_value(rounding=ROUND_FLOOR))
             counts[min(max(band, 0), RATE_BANDS - 1)] += 1
+    return counts
+
+
+def _rate_bands_chart(title: str, rates: Sequence[Decimal | None]) -> ChartView:
+    """How many buildings have a collection rate in each tenth (0–10 %, …, 90–100 %)."""
+    counts = rate_bands(rates)
     step = 100 // RATE_BANDS
     return bar_chart(
         title,
