@@ -6,8 +6,10 @@ Every function takes an open `Connection` inside the caller's transaction; none 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -601,10 +603,30 @@ def history_frame(
     return wide.with_columns(pl.lit(None, dtype=pl.String).alias(w) for w in wanted if w not in wide.columns)
 
 
+_JSON_ROWS = 200_000
+
+
+@contextmanager
+def references_checked(conn: Connection) -> Iterator[None]:
+    """SQLite: foreign keys not enforced on `conn` inside the block, for a writer that has itself
+    checked every reference of the rows it writes, under the write lock (a readings import: each
+    meter is known, the import row is its own). Saves a lookup per row. Enter it outside a
+    transaction (SQLite ignores the switch inside one). PostgreSQL: nothing changes."""
+    if is_postgres(conn):
+        yield
+        return
+    raw = driver(conn)
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
 def insert_period_readings(conn: Connection, period: Period, frame: pl.DataFrame, *, import_id: int) -> int:
     """Write a period's readings from a frame of `meter_id`, `reading` (its exact decimal text) and
-    `read_date` (ISO text or null), sorted by meter; earlier readings of the period of these meters
-    are replaced. Returns how many were."""
+    `read_date` (ISO text or null); earlier readings of the period of these meters are replaced.
+    Returns how many were."""
     p = str(period)
     replaced = 0
     ids = frame.get_column("meter_id")
@@ -624,15 +646,25 @@ def insert_period_readings(conn: Connection, period: Period, frame: pl.DataFrame
             ((m, p, r, d, import_id) for part in rows.iter_slices(50_000) for m, r, d in part.iter_rows()),
         )
         return replaced
-    # SQLite: the constant columns are literals (a period is YYYY-MM); chunks of plain tuples
-    sql = (
-        "INSERT INTO readings (meter_id, period, reading, read_date, import_id) "
-        f"VALUES (?, '{Period.parse(p)}', ?, ?, {int(import_id)})"
-    )
+    # SQLite: the constant columns are literals (a period is YYYY-MM). Each chunk goes in as one
+    # JSON text that polars writes and SQLite takes apart, no Python object per row (a quarter
+    # less time than executemany of tuples); texts pass through JSON unchanged.
+    head = "INSERT INTO readings (meter_id, period, reading, read_date, import_id) "
+    literal, number = f"'{Period.parse(p)}'", int(import_id)
     cur = driver(conn).cursor()
     try:
-        for part in rows.iter_slices(50_000):
-            cur.executemany(sql, part.rows())
+        if sqlite3.sqlite_version_info >= (3, 38, 0):
+            sql = (
+                f"{head}SELECT json_extract(value, '$.m'), {literal}, json_extract(value, '$.r'), "
+                f"json_extract(value, '$.d'), {number} FROM json_each(?)"
+            )
+            named = rows.rename({"meter_id": "m", "reading": "r", "read_date": "d"})
+            for part in named.iter_slices(_JSON_ROWS):
+                cur.execute(sql, (part.write_json(),))
+        else:
+            sql = f"{head}VALUES (?, {literal}, ?, ?, {number})"
+            for part in rows.iter_slices(50_000):
+                cur.executemany(sql, part.rows())
     finally:
         cur.close()
     return replaced
