@@ -498,6 +498,7 @@ _TEXT_STYLE = (
 
 # Characters besides "\n" at which Pango ends a line or a paragraph.
 _BREAKS = frozenset("\r\u2028\u2029\x85\x0b\x0c")
+_PARAGRAPH_ENDS = _BREAKS | {"\n"}
 
 
 def _text_style_key(style: Any) -> tuple[Any, ...] | None:
@@ -556,8 +557,10 @@ def fast_text_lines() -> None:
       the Layout WeasyPrint made the first time, and the same measures; a pre line not
       seen before is shaped once, alone, not with the start of the next line and again
       alone (the next line starts after its newline in any case);
-    - a line is drawn from what it wrote the first time in this document, and its Pango
-      layout is made again only when something uses it (`Layout.reactivate` is lazy);
+    - a line is drawn from what it wrote the first time in this document; a line not seen
+      before is drawn from the Pango layout it was laid out with, kept (the same text,
+      style and attributes: what `Layout.reactivate` would make and shape again), and
+      `Layout.reactivate` is lazy, done only when something uses the Pango layout;
     - a run of glyphs is read at once as bytes, and one seen before in the same font (the
       same glyph array) reuses the text it gave.
     The PDF operators are those WeasyPrint writes, byte for byte (test_notices compares).
@@ -600,22 +603,44 @@ def fast_text_lines() -> None:
         self.__dict__["_estate_pending"] = style
         self.style = style
 
+    keeping = [False]  # in split_first_line: keep the Pango layout of the line for drawing it
+
     def lazy_deactivate(self: Any) -> None:
-        if self.__dict__.pop("_estate_pending", None) is not None:
-            self.__dict__.pop("style", None)
+        state = self.__dict__
+        if state.pop("_estate_pending", None) is not None:
+            state.pop("style", None)
+            state.pop("_estate_kept", None)
             return
+        if keeping[0] and not self.justification_spacing:
+            state["_estate_kept"] = (state["layout"], state["language"], state["style"])
+        else:
+            state.pop("_estate_kept", None)
         deactivate(self)
 
     def lazy_getattr(self: Any, name: str) -> Any:
-        style = self.__dict__.get("_estate_pending")
+        state = self.__dict__
+        style = state.get("_estate_pending")
         if style is None or name not in ("layout", "language"):
             raise AttributeError(name)
-        del self.__dict__["_estate_pending"]
-        reactivate(self, style)
+        del state["_estate_pending"]
+        kept = state.pop("_estate_kept", None)
+        if kept is not None and kept[2] is style:
+            # The Pango layout this line was laid out with: what reactivate would make again
+            # (the same style, text and attributes, no justification), already shaped.
+            state["layout"], state["language"] = kept[0], kept[1]
+        else:
+            reactivate(self, style)
         return getattr(self, name)
 
     # Layouts of pre lines by text and style: (layout, length, resume_index, width, height, baseline).
     laid_out = _Lines.laid_out
+
+    def shaped(*args: Any) -> Any:
+        keeping[0] = True
+        try:
+            return split(*args)
+        finally:
+            keeping[0] = False
 
     def split_first_line(
         text: str,
@@ -634,16 +659,17 @@ def fast_text_lines() -> None:
         end = text.find("\n")  # Pango is given the first line and one character more
         key = (text if end == -1 else text[: end + 2], justification_spacing, style_key)
         found = laid_out.get(key)
-        if found is None and end > 0 and style["white_space"] == "pre" and _BREAKS.isdisjoint(text[:end]):
-            # WeasyPrint lays out the first line with the newline and a character more, to
-            # find where the next one starts, then the line alone again: a pre line ends
-            # at its newline, so the line alone is enough (one shaping instead of two).
-            line = text[:end]
-            alone = split(line, style, context, max_width, justification_spacing, is_line_start, minimum)
-            # (Should Pango have broken the line itself after all: as WeasyPrint does it.)
-            found = (alone[0], alone[1], len(line.encode()) + 1, *alone[3:]) if alone[2] is None else None
         if found is None:
-            found = split(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+            if end > 0 and style["white_space"] == "pre" and _BREAKS.isdisjoint(text[:end]):
+                # WeasyPrint lays out the first line with the newline and a character more,
+                # to find where the next one starts, then the line alone again: a pre line
+                # ends at its newline, so the line alone is enough (one shaping, not two).
+                line = text[:end]
+                alone = shaped(line, style, context, max_width, justification_spacing, is_line_start, minimum)
+                if alone[2] is None:  # (else Pango broke the line itself: as WeasyPrint does it)
+                    found = (alone[0], alone[1], len(line.encode()) + 1, *alone[3:])
+            if found is None:
+                found = shaped(text, style, context, max_width, justification_spacing, is_line_start, minimum)
             if len(laid_out) > 20_000:  # a document not written: see write_pdf
                 laid_out.clear()
             laid_out[key] = found
@@ -732,7 +758,10 @@ def fast_text_lines() -> None:
     def line_shows(stream: Any, textbox: Any) -> list[tuple[Any, float, str]] | None:
         """(font, size, TJ text) per change of font along the line; None: WeasyPrint draws it."""
         layout = textbox.pango_layout
-        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        if not _PARAGRAPH_ENDS.isdisjoint(layout.text):
+            # (Without such characters the mode changes nothing, and setting it would make
+            # Pango lay out and shape a kept layout again.)
+            pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
         first_line, _ = layout.get_first_line()
         shows: list[tuple[Any, float, list[str]]] = []
         previous_pango_font = None
