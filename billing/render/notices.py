@@ -12,13 +12,11 @@ the same content and are unchanged on disk, and records each building as it fini
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from multiprocessing import get_context
@@ -40,6 +38,7 @@ from billing.render.pdf import (
     write_pdf,
 )
 from billing.render.views import BuildingNotices, NoticeView
+from billing.runtime import collector_paused
 
 LAYOUTS = ("a4-2", "a4-1")
 NOTICE_TEMPLATE = "notice.html.j2"
@@ -221,7 +220,7 @@ def render_unit_notice(
     view: NoticeView, out_path: Path, layout: str = "a4-2", *, templates_dir: Path = TEMPLATES_DIR
 ) -> Path:
     """Write one unit's notice alone (`billing notices P --unit UNIT`); renders in this process."""
-    with _collector_paused():
+    with collector_paused():
         _, document = notices_document((view,), layout, templates_dir=templates_dir)
         write_pdf(document, out_path)
     return out_path
@@ -322,7 +321,7 @@ def render_building(
     r = renderer(templates_dir)
     notices = sorted(view.notices, key=notice_order)
     notices_name, signoff_name = building_files(view.building)
-    with _collector_paused():
+    with collector_paused():
         html, document = notices_document(notices, layout, templates_dir=templates_dir)
         problems = _glyph_problems(notices, html, r.missing_glyphs)
         notices_sha = write_pdf(document, out_dir / notices_name)
@@ -362,27 +361,6 @@ def _strings(value: object) -> Iterator[str]:
     elif isinstance(value, tuple):
         for item in value:
             yield from _strings(item)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a document is laid out and written.
-
-    WeasyPrint allocates millions of small objects and the collector's passes over them cost
-    up to a third of the layout time of a building (measured); one collection at the end.
-    It is of the youngest generation only, which holds everything made while the collector
-    was paused: the building's garbage, without going over the process's long-lived objects
-    (fonts, stylesheets, templates) again; 12 ms for 200 notices instead of 48. Those are
-    collected as usual, once the collector runs again.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-        gc.collect(0)
 
 
 def _local_pool() -> ProcessPoolExecutor:
