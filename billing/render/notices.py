@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from billing.domain.money import ZERO
 from billing.domain.problem import Problem
-from billing.render.manifest import MANIFEST_NAME, ManifestRow, is_current, read_manifest, write_manifest
+from billing.render.manifest import MANIFEST_NAME, Manifest, ManifestRow
 from billing.render.pdf import (
     FONT_SHA256,
     REPORT_CSS,
@@ -249,7 +249,7 @@ def render_notices(
     _check_layout(layout)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST_NAME
-    manifest = read_manifest(manifest_path)
+    manifest = Manifest(manifest_path)
     written: list[Path] = []
     skipped: list[Path] = []
     problems: list[Problem] = []
@@ -270,11 +270,9 @@ def render_notices(
             except Exception as exc:  # one building's failure must not hide the others
                 problems.append(Problem.error("RENDER_FAILED", building=building, reason=repr(exc)))
             else:
-                for row in done.rows:
-                    manifest[row.file] = row
-                    written.append(out_dir / row.file)
+                written.extend(out_dir / row.file for row in done.rows)
+                manifest.record(done.rows)
                 problems.extend(done.problems)
-                write_manifest(manifest_path, manifest)
             progress(building)
 
     try:
@@ -284,7 +282,7 @@ def render_notices(
                 continue
             key = content_key(view, layout, templates_dir=templates_dir)
             names = building_files(view.building)
-            if all(is_current(manifest.get(name), out_dir, key) for name in names):
+            if manifest.current(names, key):
                 skipped.extend(out_dir / name for name in names)
                 progress(view.building)
                 continue
@@ -301,6 +299,7 @@ def render_notices(
             done_now, _ = wait(pending, return_when=FIRST_COMPLETED)
             collect(done_now)
     finally:
+        manifest.flush()  # what was made stays made, should a building or the run fail
         if own_executor is not None:
             own_executor.shutdown(wait=True, cancel_futures=True)
     return NoticeResult(
