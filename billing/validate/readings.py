@@ -365,8 +365,9 @@ def _spike_candidates(fast: pl.DataFrame) -> pl.DataFrame:
     if "_hist_n" in fast.columns:
         n = pl.col("_hist_n").cast(_DECIMAL)
         bound = pl.col("_hist_sum") * pl.col("_multiplier") * SPIKE_FACTOR - n
-        mask = (pl.col("_hist_n") > 0) & (
-            pl.col("_hist_unsure") | ((pl.col("_hist_sum") > 0) & (consumption * n > bound))
+        # a history finer than the scale (rare) is left to the exact average
+        mask = pl.col("_hist_unsure") | (
+            (pl.col("_hist_n") > 0) & (pl.col("_hist_sum") > 0) & (consumption * n > bound)
         )
     else:
         mask = pl.col("_avg_positive") & (consumption > pl.col("_avg_low") * SPIKE_FACTOR)
