@@ -163,6 +163,8 @@ METER_CHANGES_KIND = ImportKind("meter-changes", METER_CHANGES, _check_meter_cha
 # Python object per meter: a million-unit estate's file of two million rows is one slice, checked
 # in this process (polars uses every core; a process pool would only add start-up and pickling).
 READINGS_SLICE = 2_500_000
+# Meters whose rows are worked out one by one (or may be a spike) are read this many at a time.
+_DETAILS_AT_ONCE = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +244,13 @@ def _check_slice(part: _Slice, conn: Connection) -> ValidatedReadings:
     history = repo.history_frame(conn, part.months, named, part.low, part.high)
 
     def details(ids: Sequence[str]) -> Details:
-        table = repo.meter_table(conn, ids)
+        # a few thousand ids at a time: never every meter of the estate as objects
+        meters: dict[str, Meter] = {}
+        previous: dict[str, tuple[Decimal, date | None]] = {}
+        for i in range(0, len(ids), _DETAILS_AT_ONCE):
+            chunk = ids[i : i + _DETAILS_AT_ONCE]
+            meters.update(repo.meter_table(conn, chunk).items())
+            previous.update(repo.previous_readings(conn, part.period, chunk))
         wanted = pl.DataFrame({"meter_id": list(ids)}, schema={"meter_id": pl.String})
         values: dict[str, dict[str, Decimal]] = {}
         for row in history.join(wanted, on="meter_id", how="semi").iter_rows(named=True):
@@ -250,9 +258,7 @@ def _check_slice(part: _Slice, conn: Connection) -> ValidatedReadings:
                 p: Decimal(v) for p, v in row.items() if p != "meter_id" and v is not None
             }
         return Details(
-            meters=table,
-            previous=repo.previous_readings(conn, part.period, ids),
-            average=trailing_average(values, table, part.period),
+            meters=meters, previous=previous, average=trailing_average(values, meters, part.period)
         )
 
     context = ReadingContext(
