@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from time import monotonic
 
 from sqlalchemy import func, select
 
@@ -52,7 +51,7 @@ from billing.pipeline.executors import executor_workers, make_executor
 from billing.pipeline.ledgers import late_fee_policy
 from billing.pipeline.queries import BillStanding, UnitArrearsFigures, arrears_buildings, building_arrears
 from billing.render.charts import ChartView, bar_chart
-from billing.render.manifest import MANIFEST_NAME, ManifestRow, is_current, read_manifest, write_manifest
+from billing.render.manifest import MANIFEST_NAME, Manifest, ManifestRow
 from billing.render.reports import (
     ArrearsBuilding,
     ArrearsLine,
@@ -140,7 +139,7 @@ def make_arrears(
         out_dir / f"{LEDGER_NAME}.xlsx",
         constant_memory=True,
     )
-    manifest = _Manifest(out_dir / MANIFEST_NAME)
+    manifest = Manifest(out_dir / MANIFEST_NAME, every_s=MANIFEST_EVERY_S)
     done: dict[str, tuple[Path, Path]] = {}
     skipped = 0
     with ctx.engine.connect() as conn:
@@ -171,7 +170,7 @@ def make_arrears(
                     ledger_path=out_dir / ledger_file(building),
                 )
                 key = arrears_content_key(job)
-                if manifest.current(job, key):
+                if manifest.current((job.notices_path.name, job.ledger_path.name), key):
                     done[building] = (job.notices_path, job.ledger_path)
                     skipped += 1
                     continue
@@ -179,7 +178,7 @@ def make_arrears(
 
         def finished(job: ArrearsBuilding, key: str, files: Rendered) -> None:
             done[job.building] = (files[0][0], files[1][0])
-            manifest.record(job, key, files)
+            manifest.record(_manifest_rows(job, key, files))
 
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -189,7 +188,7 @@ def make_arrears(
             else:
                 result.problems.extend(_render_on_pool(jobs(), finished, ctx, executor, max_pending))
         finally:
-            manifest.write()
+            manifest.flush()
     book.add(0, totals.summary_total_rows())
     book.add(1, totals.detail_total_rows())
     summary = ledger_view(ctx.settings.company, as_of, generated_at, totals, with_summary=True)
@@ -210,42 +209,15 @@ def make_arrears(
     return result
 
 
-class _Manifest:
-    """out/arrears/<as-of>/manifest.csv: per file, the building, its units and total, the
-    file's sha256 and the key of what it was made from (billing.render.manifest's format)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows = read_manifest(path)
-        self._dirty = False
-        self._written = monotonic()
-
-    def current(self, job: ArrearsBuilding, key: str) -> bool:
-        return all(
-            is_current(self.rows.get(p.name), self.path.parent, key)
-            for p in (job.notices_path, job.ledger_path)
+def _manifest_rows(job: ArrearsBuilding, key: str, files: Rendered) -> list[ManifestRow]:
+    """The manifest rows of a building's files: its units and total, each file's sha256."""
+    total = sum((n.total for n in job.notices), ZERO)
+    return [
+        ManifestRow(
+            building=job.building, file=path.name, units=len(job.notices), total=total, sha256=sha, key=key
         )
-
-    def record(self, job: ArrearsBuilding, key: str, files: Rendered) -> None:
-        total = sum((n.total for n in job.notices), ZERO)
-        for path, sha in files:
-            self.rows[path.name] = ManifestRow(
-                building=job.building,
-                file=path.name,
-                units=len(job.notices),
-                total=total,
-                sha256=sha,
-                key=key,
-            )
-        self._dirty = True
-        if monotonic() - self._written > MANIFEST_EVERY_S:
-            self.write()
-
-    def write(self) -> None:
-        if self._dirty:
-            write_manifest(self.path, self.rows)
-            self._dirty = False
-        self._written = monotonic()
+        for path, sha in files
+    ]
 
 
 def _render_on_pool(

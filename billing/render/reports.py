@@ -17,12 +17,10 @@ their printed form: amounts with two decimals and thousands separators, rates as
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -48,6 +46,7 @@ from billing.render.pdf import (
 )
 from billing.render.textgrid import TextGrid
 from billing.render.views import CompanyView
+from billing.runtime import collector_paused
 
 REPORTS_CSS = "reports/report.css"
 REPORT_TEMPLATE = "reports/report.html.j2"
@@ -665,22 +664,6 @@ def arrears_content_key(job: ArrearsBuilding, *, templates_dir: Path = TEMPLATES
         h.update(repr(replace(notice, generated_at=_NO_TIME)).encode())
     h.update(repr(replace(job.ledger, generated_at=_NO_TIME)).encode())
     return h.hexdigest()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a document is laid out and written, one collection
-    after: WeasyPrint makes millions of small objects, and the collector's passes over them
-    cost up to a third of the layout time (as measured for the payment notices)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-        # the youngest generation holds all the document made (as billing.render.notices does)
-        gc.collect(0)
 
 
 # --- deposit slip -----------------------------------------------------------------------------------
