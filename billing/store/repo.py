@@ -588,19 +588,25 @@ def history_frame(
     """meter_id and one column of reading text per period of `periods` (named by the period; null
     where the meter has none), for the meters among `ids` (in [low, high)) with any of them."""
     wanted = [str(p) for p in periods]
-    names = ("meter_id", "period", "reading")
-    if not wanted:
-        return pl.DataFrame(schema={"meter_id": pl.String})
+    wide = pl.DataFrame(schema={"meter_id": pl.String})
     where, params = _id_filter(conn, "meter_id", ids, low, high)
-    long = _text_frame(
-        conn,
-        names,
-        names,
-        f"FROM readings WHERE period IN ({placeholders(len(wanted))}){where}",
-        [*wanted, *params],
-    )
-    wide = long.pivot(on="period", index="meter_id", values="reading", aggregate_function="first")
-    return wide.with_columns(pl.lit(None, dtype=pl.String).alias(w) for w in wanted if w not in wide.columns)
+    for p in wanted:  # month by month, each read by the period index, then joined
+        month = _text_frame(
+            conn,
+            ("meter_id", p),
+            ("meter_id", "reading"),
+            f"FROM readings WHERE period = ?{where}",
+            [p, *params],
+        )
+        if month.height == 0:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.String).alias(p))
+        elif wide.height == 0:
+            wide = month.with_columns(
+                pl.lit(None, dtype=pl.String).alias(c) for c in wide.columns[1:]
+            ).select(*wide.columns, p)
+        else:
+            wide = wide.join(month, on="meter_id", how="full", coalesce=True)
+    return wide
 
 
 _JSON_ROWS = 200_000

@@ -300,26 +300,48 @@ def _joined_basis(frame: pl.DataFrame, basis: ReadingBasis) -> pl.DataFrame:
         )
     # The trailing average, as trailing_average works it out, without dividing: per consecutive
     # pair of months with both readings and no decrease, the month's use; its sum and count.
-    values = [
-        pl.when(pl.col(m).str.contains(_FITS)).then(pl.col(m).cast(_DECIMAL, strict=False)) for m in months
-    ]
-    unsure = pl.any_horizontal([pl.col(m).is_not_null() & ~pl.col(m).str.contains(_FITS) for m in months])
-    used = [
-        pl.when(a.is_not_null() & b.is_not_null() & (b >= a)).then(b - a)
-        for a, b in itertools.pairwise(values)
-    ]
-    history = basis.history.with_columns(
-        pl.lit(None, dtype=pl.String).alias(m) for m in months if m not in basis.history.columns
-    ).select(
+    # Worked out in steps, each column once (a month missing from the frame has no pair).
+    there = [m for m in months if m in basis.history.columns]
+    pairs = [(a, b) for a, b in itertools.pairwise(months) if a in there and b in there]
+    fits = basis.history.select(
         "meter_id",
-        pl.sum_horizontal([u.fill_null(pl.lit(0).cast(_DECIMAL)) for u in used])
-        .cast(_DECIMAL)
-        .alias("_hist_sum"),
-        pl.sum_horizontal([u.is_not_null().cast(pl.Int64) for u in used]).alias("_hist_n"),
-        unsure.fill_null(False).alias("_hist_unsure"),
+        *(pl.col(m).str.contains(_FITS).alias(f"_fits{i}") for i, m in enumerate(there)),
+        *(pl.col(m) for m in there),
+    )
+    values = fits.select(
+        "meter_id",
+        *(
+            pl.when(pl.col(f"_fits{i}")).then(pl.col(m).cast(_DECIMAL, strict=False)).alias(m)
+            for i, m in enumerate(there)
+        ),
+        (
+            pl.any_horizontal([pl.col(m).is_not_null() & ~pl.col(f"_fits{i}") for i, m in enumerate(there)])
+            if there
+            else pl.lit(False)
+        ).alias("_hist_unsure"),
+    )
+    used = values.select(
+        "meter_id",
+        "_hist_unsure",
+        *(
+            pl.when(pl.col(b) >= pl.col(a)).then(pl.col(b) - pl.col(a)).alias(f"_used{k}")
+            for k, (a, b) in enumerate(pairs)
+        ),
+    )
+    parts = [pl.col(f"_used{k}") for k in range(len(pairs))]
+    zero = pl.lit(0).cast(_DECIMAL)
+    history = used.select(
+        "meter_id",
+        (pl.sum_horizontal([u.fill_null(zero) for u in parts]).cast(_DECIMAL) if parts else zero).alias(
+            "_hist_sum"
+        ),
+        (pl.sum_horizontal([u.is_not_null().cast(pl.Int64) for u in parts]) if parts else pl.lit(0)).alias(
+            "_hist_n"
+        ),
+        pl.col("_hist_unsure").fill_null(False),
     )
     return joined.join(history, on="meter_id", how="left", maintain_order="left").with_columns(
-        pl.col("_hist_n").fill_null(0), pl.col("_hist_unsure").fill_null(False)
+        pl.col("_hist_n").fill_null(0).cast(pl.Int64), pl.col("_hist_unsure").fill_null(False)
     )
 
 
