@@ -31,7 +31,7 @@ from billing.domain.bill import ITEM_ORDER, Item
 from billing.domain.money import ZERO, RoundingMode, format_money, from_fen, to_fen
 from billing.domain.period import ONE_DAY, Period
 from billing.domain.problem import Problem
-from billing.domain.records import Meter, MeterChange, MeterPeriod, Scope, Unit, UnitKind, Utility
+from billing.domain.records import MeterPeriod, Unit, UnitKind
 from billing.domain.tariff import TariffVersion
 from billing.ledger.late_fee import LateFeeWorking, late_fee_workings
 from billing.ledger.records import LateFeePolicy, LedgerBill, LedgerPayment
@@ -44,7 +44,14 @@ from billing.store import repo
 from billing.store import schema as t
 from billing.store.bulk import as_date, fetch, insert_rows, update_rows
 from billing.store.locks import exclusive
-from billing.store.partition import Partition, PartitionRows, chunk, partition_rows, plan_partitions
+from billing.store.partition import (
+    Partition,
+    PartitionRows,
+    chunk,
+    meter_period,
+    partition_rows,
+    plan_partitions,
+)
 
 # Units per task: big enough that a task's fixed costs vanish, small enough that results
 # stream (a task's rows are a few MB) and a retry is cheap.
@@ -339,8 +346,6 @@ def write_bills(conn: Connection, ctx: Context, run: RunPlan) -> _Totals:
 # --- a task: one group of partitions, in a worker -------------------------------------------------------
 
 _KINDS = {k.value: k for k in UnitKind}
-_UTILITIES = {u.value: u for u in Utility}
-_SCOPES = {s.value: s for s in Scope}
 _ORDER = {item: i for i, item in enumerate(ITEM_ORDER)}
 _DETAIL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")).encode
 
@@ -483,55 +488,14 @@ def _meter_periods(
     missing: list[Problem] = []
     dec, day = values.decimal, values.date
 
-    for (
-        meter_id,
-        utility,
-        scope,
-        unit_id,
-        parent_id,
-        multiplier,
-        digits,
-        initial,
-        cur,
-        cur_date,
-        prev,
-        prev_date,
-        change_date,
-        old_final,
-        new_initial,
-    ) in rows:
-        if cur is None:  # a reading deleted since the run began (PostgreSQL)
+    for row in rows:
+        if row[8] is None:  # a reading deleted since the run began (PostgreSQL)
+            meter_id, unit_id = row[0], row[3]
             missing.append(
                 Problem.error("MISSING_READING", unit=unit_id or meter_id, meter_id=meter_id, period=period)
             )
             continue
-        meter = Meter(
-            meter_id=meter_id,
-            utility=_UTILITIES[utility],
-            scope=_SCOPES[scope],
-            unit_id=unit_id,
-            parent_id=parent_id,
-            multiplier=dec(multiplier),
-            digits=digits,
-            initial_reading=dec(initial),
-        )
-        out.append(
-            MeterPeriod(
-                meter=meter,
-                previous=dec(initial) if prev is None else Decimal(prev),
-                previous_date=None if prev is None else day(prev_date),
-                current=Decimal(cur),
-                current_date=day(cur_date),
-                change=None
-                if change_date is None
-                else MeterChange(
-                    meter_id=meter_id,
-                    change_date=as_date(change_date),  # type: ignore[arg-type]
-                    old_final=Decimal(old_final),
-                    new_initial=Decimal(new_initial),
-                ),
-            )
-        )
+        out.append(meter_period(row, dec, day))
     return out, missing
 
 

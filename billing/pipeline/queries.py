@@ -26,13 +26,14 @@ from billing.domain.bill import ITEM_ORDER, Item
 from billing.domain.consumption import meter_consumption
 from billing.domain.money import ZERO
 from billing.domain.period import Period
-from billing.domain.records import Meter, MeterChange, MeterPeriod, Scope, Unit, UnitKind, Utility
+from billing.domain.records import MeterPeriod, Scope, Unit, UnitKind
 from billing.ledger import AgeBucket, LateFeePolicy, accrue_late_fee, age_bucket, allocate, days_past_due
 from billing.ledger.records import LedgerBill, LedgerPayment
 from billing.pipeline.ledgers import UnitLedger, load_ledgers
 from billing.store import repo
 from billing.store import schema as t
 from billing.store.bulk import as_date, as_decimal, driver, is_postgres
+from billing.store.partition import METER_ROWS, meter_period
 
 RATE_STEP = Decimal("0.0001")  # rates are kept to 0.01 %
 
@@ -681,72 +682,16 @@ def _meter_quantities(
                 decimals[text] = found
         return found
 
-    rows = stream(
-        conn,
-        "SELECT m.meter_id, m.utility, m.scope, m.unit_id, m.parent_id, m.multiplier, m.digits, "
-        "m.initial_reading, c.reading, c.read_date, COALESCE(r.reading, m.initial_reading), r.read_date, "
-        "x.change_date, x.old_final, x.new_initial FROM meters m "
-        "LEFT JOIN readings c ON c.meter_id = m.meter_id AND c.period = ? "
-        "LEFT JOIN readings r ON r.meter_id = m.meter_id AND r.period = "
-        "(SELECT MAX(p.period) FROM readings p WHERE p.meter_id = m.meter_id AND p.period < ?) "
-        "LEFT JOIN meter_changes x ON x.meter_id = m.meter_id AND x.period = ?",
-        [str(period)] * 3,
-    )
-    for (
-        meter_id,
-        utility,
-        scope,
-        unit_id,
-        parent_id,
-        multiplier,
-        digits,
-        initial,
-        current,
-        current_date,
-        previous,
-        previous_date,
-        change_date,
-        old_final,
-        new_initial,
-    ) in rows:
+    for row in stream(conn, METER_ROWS, [str(period)] * 3):
+        meter_id, utility, scope, _, parent_id, multiplier, _, initial, current, _, previous = row[:11]
         if current is None:
             yield meter_id, utility, scope, parent_id, None
             continue
-        cur, prev = as_decimal(current), number(previous)
-        if change_date is None and cur >= prev:  # meter_consumption's plain case, without its records
+        cur, prev = as_decimal(current), number(initial if previous is None else previous)
+        if row[12] is None and cur >= prev:  # meter_consumption's plain case, without its records
             yield meter_id, utility, scope, parent_id, (cur - prev) * number(multiplier)
             continue
-        meter = Meter(
-            meter_id=meter_id,
-            utility=Utility(utility),
-            scope=Scope(scope),
-            unit_id=unit_id,
-            parent_id=parent_id,
-            multiplier=number(multiplier),
-            digits=digits,
-            initial_reading=number(initial),
-        )
-        change = (
-            None
-            if change_date is None
-            else MeterChange(
-                meter_id=meter_id,
-                change_date=_day(change_date),
-                old_final=as_decimal(old_final),
-                new_initial=as_decimal(new_initial),
-            )
-        )
-        c = meter_consumption(
-            MeterPeriod(
-                meter=meter,
-                previous=prev,
-                previous_date=as_date(previous_date),
-                current=cur,
-                current_date=as_date(current_date),
-                change=change,
-            )
-        )
-        yield meter_id, utility, scope, parent_id, c.quantity
+        yield meter_id, utility, scope, parent_id, meter_consumption(meter_period(row, number)).quantity
 
 
 def reading_periods(conn: Connection) -> tuple[Period, ...]:

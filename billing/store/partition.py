@@ -10,14 +10,16 @@ partition's rows are read by whoever rates it, with `partition_rows`, as plain t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
 
-from billing.store.bulk import fetch, placeholders, read
+from billing.domain.records import Meter, MeterChange, MeterPeriod, Scope, Utility
+from billing.store.bulk import as_date, fetch, placeholders, read
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,66 @@ _METER_JOINS = (
     "(SELECT MAX(x.period) FROM readings x WHERE x.meter_id = m.meter_id AND x.period < ?) "
     "LEFT JOIN meter_changes ch ON ch.meter_id = m.meter_id AND ch.period = ?"
 )
+
+
+# Every meter with its readings either side of a period and its change: parameters (period,) * 3.
+METER_ROWS = f"SELECT {_METER_COLUMNS} FROM meters m {_METER_JOINS}"
+
+_UTILITIES = {u.value: u for u in Utility}
+_SCOPES = {s.value: s for s in Scope}
+
+
+def meter_period(
+    row: Sequence[Any],
+    decimal: Callable[[Any], Decimal] = Decimal,
+    day: Callable[[Any], date | None] = as_date,
+) -> MeterPeriod:
+    """A meter row (the columns of `PartitionRows.meters`, its current reading not None) as the
+    `MeterPeriod` rating needs: a meter without a previous reading starts from its initial one.
+    `decimal` and `day` convert the values that repeat (multipliers, initial readings, dates)
+    and may cache them; readings are converted as they are."""
+    (
+        meter_id,
+        utility,
+        scope,
+        unit_id,
+        parent_id,
+        multiplier,
+        digits,
+        initial,
+        cur,
+        cur_date,
+        prev,
+        prev_date,
+        change_date,
+        old_final,
+        new_initial,
+    ) = row
+    meter = Meter(
+        meter_id=meter_id,
+        utility=_UTILITIES[utility],
+        scope=_SCOPES[scope],
+        unit_id=unit_id,
+        parent_id=parent_id,
+        multiplier=decimal(multiplier),
+        digits=digits,
+        initial_reading=decimal(initial),
+    )
+    return MeterPeriod(
+        meter=meter,
+        previous=decimal(initial) if prev is None else Decimal(prev),
+        previous_date=None if prev is None else day(prev_date),
+        current=Decimal(cur),
+        current_date=day(cur_date),
+        change=None
+        if change_date is None
+        else MeterChange(
+            meter_id=meter_id,
+            change_date=day(change_date),  # type: ignore[arg-type]
+            old_final=Decimal(old_final),
+            new_initial=Decimal(new_initial),
+        ),
+    )
 
 
 def partition_rows(
