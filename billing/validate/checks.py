@@ -300,7 +300,7 @@ class Checks:
                 for j, (_, p) in enumerate(check.params)
                 if isinstance(p, pl.Expr)
             )
-        evaluated = frame.with_columns(exprs)
+        evaluated = frame.lazy().with_columns(exprs).collect()  # lazy: shared subexpressions once
         errors = [pl.col(f"_m{i}") for i, c in enumerate(self._checks) if c.severity is Severity.ERROR]
         ok = ~pl.any_horizontal(errors) if errors else pl.lit(True)
         good = evaluated.filter(ok).select(frame.columns)
