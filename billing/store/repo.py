@@ -394,30 +394,6 @@ def periods_with_readings(conn: Connection, periods: Iterable[Period]) -> set[Pe
     return {p for p in periods if fetch(conn, "SELECT 1 FROM readings WHERE period = ? LIMIT 1", [str(p)])}
 
 
-def readings_history(
-    conn: Connection,
-    periods: Sequence[Period],
-    meter_ids: Sequence[str] | None = None,
-    low: str | None = None,
-    high: str | None = None,
-) -> dict[str, dict[str, Decimal]]:
-    """meter_id → {period: reading} for the given periods (for the trailing average); of
-    `meter_ids` (lying in [low, high)) only, when given."""
-    out: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    wanted = [str(p) for p in periods]
-    if not wanted:
-        return out
-    where, params = _id_filter(conn, "meter_id", meter_ids, low, high)
-    rows = fetch(
-        conn,
-        f"SELECT meter_id, period, reading FROM readings WHERE period IN ({placeholders(len(wanted))}){where}",
-        [*wanted, *params],
-    )
-    for meter_id, period, reading in rows:
-        out[meter_id][period] = as_decimal(reading)
-    return out
-
-
 def _id_filter(
     conn: Connection, column: str, ids: Sequence[str] | None, low: str | None, high: str | None
 ) -> tuple[str, list[Any]]:
@@ -471,25 +447,6 @@ def replace_reading_rows(
             replaced += res.rowcount or 0
     insert_rows(conn, "readings", ("meter_id", "period", "reading", "read_date", "import_id"), rows)
     return replaced
-
-
-def meters_and_previous(
-    conn: Connection, period: Period, ids: Sequence[str] | None, low: str | None, high: str | None
-) -> tuple[MeterTable, dict[str, tuple[Decimal, date | None]]]:
-    """The stored meters among `ids` (lying in [low, high); all when None) and each one's
-    previous reading (as `previous_readings` gives it), read together."""
-    where, params = _id_filter(conn, "m.meter_id", ids, low, high)
-    rows = fetch(
-        conn,
-        f"SELECT {', '.join('m.' + c for c in _METER_COLUMNS.split(', '))}, "
-        "COALESCE(r.reading, m.initial_reading), r.read_date FROM meters m "
-        "LEFT JOIN readings r ON r.meter_id = m.meter_id AND r.period = "
-        "(SELECT MAX(x.period) FROM readings x WHERE x.meter_id = m.meter_id AND x.period < ?) "
-        f"WHERE 1 = 1{where}",
-        [str(period), *params],
-    )
-    previous = _reading_values((r[0], r[8], r[9]) for r in rows)
-    return MeterTable([r[:8] for r in rows]), previous
 
 
 # --- the readings import, as frames -------------------------------------------------------------
