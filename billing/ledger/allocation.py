@@ -133,7 +133,30 @@ def allocate(bills: Iterable[LedgerBill], payments: Iterable[LedgerPayment]) -> 
     for p in payments:
         if p.amount < 0:
             raise ValueError(f"payment {p.payment_id} has a negative amount {p.amount}")
+    if not payments and all(b.principal >= 0 and b.late_fee_line >= 0 for b in bills):
+        # No money and no credit: nothing is applied, every bill stands as issued (most of the
+        # units a late-fee run looks at; the events below would come to the same).
+        return Allocation(
+            bills=MappingProxyType(
+                {
+                    b.bill_id: BillAllocation(
+                        bill_id=b.bill_id,
+                        period=b.period,
+                        principal_due=b.principal,
+                        late_fee_due=b.late_fee_line,
+                        principal=(),
+                        late_fee=(),
+                    )
+                    for b in sorted(bills, key=lambda b: (b.period, b.bill_id))
+                }
+            ),
+            credit=ZERO,
+        )
+    return _allocate_events(bills, payments)
 
+
+def _allocate_events(bills: tuple[LedgerBill, ...], payments: tuple[LedgerPayment, ...]) -> Allocation:
+    """`allocate` by walking bills and payments in date order (the general case)."""
     # (date, 0 for a bill / 1 for a payment, tie-break) — a bill comes before the payments of its day.
     events: list[tuple[date, int, tuple[Period, int] | int, LedgerBill | LedgerPayment]] = [
         (b.issue_date, 0, (b.period, b.bill_id), b) for b in bills

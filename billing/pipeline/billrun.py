@@ -586,41 +586,33 @@ def _add_late_fee(
     bill = proposed.setdefault(unit_id, ProposedBill(unit_id))
     total = sum((c.to_charge for c in charges), ZERO)
     periods = {b.bill_id: str(b.period) for b in ledger.bills}
-    bill.lines.append(
-        (unit_id, Item.LATE_FEE, None, total, total, _DETAIL(_late_fee_detail(charges, periods, as_of)))
-    )
+    bill.lines.append((unit_id, Item.LATE_FEE, None, total, total, late_fee_text(charges, periods, as_of)))
     bill.charges.extend((c.bill_id, c.to_charge, c.fee) for c in charges)
 
 
-def _late_fee_detail(
-    charges: Sequence[LateFeeWorking], periods: Mapping[int, str], as_of: date
-) -> dict[str, object]:
-    return {
-        "as_of": as_of.isoformat(),
-        "bills": [
-            {
-                "bill_id": c.bill_id,
-                "period": periods[c.bill_id],
-                "fee": str(c.fee),
-                "charged_before": str(c.charged),
-                "charged_now": str(c.to_charge),
-                "days": c.days,
-                "principal": str(c.principal),
-                "daily_rate": str(c.daily_rate),
-                "cap": str(c.cap),
-                "capped": c.capped,
-                "accrued": str(c.accrued),
-                "stretches": [
-                    {
-                        "first": s.first.isoformat(),
-                        "last": s.last.isoformat(),
-                        "days": s.days,
-                        "unpaid": str(s.unpaid),
-                        "amount": str(s.amount),
-                    }
-                    for s in c.stretches
-                ],
-            }
-            for c in charges
-        ],
-    }
+def late_fee_text(charges: Sequence[LateFeeWorking], periods: Mapping[int, str], as_of: date) -> str:
+    """The late_fee line's working as the stored JSON text (compact, keys sorted), written
+    directly: a unit in arrears is most of a second month's units, and building the nested
+    dicts and encoding them cost more than this.
+
+    {"as_of", "bills": [{"accrued", "bill_id", "cap", "capped", "charged_before",
+    "charged_now", "daily_rate", "days", "fee", "period", "principal",
+    "stretches": [{"amount", "days", "first", "last", "unpaid"}]}]}
+    """
+    bills = ",".join(
+        f'{{"accrued":"{c.accrued}","bill_id":{c.bill_id},"cap":"{c.cap}",'
+        f'"capped":{"true" if c.capped else "false"},"charged_before":"{c.charged}",'
+        f'"charged_now":"{c.to_charge}","daily_rate":"{c.daily_rate}","days":{c.days},'
+        f'"fee":"{c.fee}","period":"{periods[c.bill_id]}","principal":"{c.principal}",'
+        f'"stretches":[{_stretches_text(c)}]}}'
+        for c in charges
+    )
+    return f'{{"as_of":"{as_of.isoformat()}","bills":[{bills}]}}'
+
+
+def _stretches_text(c: LateFeeWorking) -> str:
+    return ",".join(
+        f'{{"amount":"{s.amount}","days":{s.days},"first":"{s.first.isoformat()}",'
+        f'"last":"{s.last.isoformat()}","unpaid":"{s.unpaid}"}}'
+        for s in c.stretches
+    )

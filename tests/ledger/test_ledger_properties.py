@@ -131,3 +131,16 @@ def test_runs_charge_each_fen_once_and_reruns_charge_nothing(unit, policy, runs)
         assert late_fee_to_charge(bills, payments, run, policy) == ()
         # what a run charges is what the balance showed as accrued
         assert balance(bills, payments, run, policy).late_fee_accrued == 0
+
+
+@settings(max_examples=200)
+@given(units(allow_negative=True))
+def test_without_payments_the_shortcut_is_the_walk_through_the_events(
+    unit: tuple[tuple[LedgerBill, ...], tuple[LedgerPayment, ...]],
+) -> None:
+    # allocate answers a unit with no payment and no credit at once; the general walk through
+    # the events must come to the very same allocation (and does the work when there is credit).
+    from billing.ledger.allocation import _allocate_events
+
+    bills, _ = unit
+    assert allocate(bills, ()) == _allocate_events(bills, ())
