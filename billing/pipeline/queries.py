@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import count, groupby
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -32,7 +32,7 @@ from billing.ledger.records import LedgerBill, LedgerPayment
 from billing.pipeline.ledgers import UnitLedger, load_ledgers
 from billing.store import repo
 from billing.store import schema as t
-from billing.store.bulk import as_date, as_decimal, driver, is_postgres
+from billing.store.bulk import as_date, as_decimal, is_postgres, stream
 from billing.store.partition import METER_ROWS, meter_period
 
 RATE_STEP = Decimal("0.0001")  # rates are kept to 0.01 %
@@ -74,34 +74,6 @@ def natural(text: str) -> tuple[tuple[int, str], ...]:
 
 def units(conn: Connection) -> dict[str, Unit]:
     return repo.load_units(conn)
-
-
-_STREAM_BATCH = 5000
-_cursor_names = count(1)
-
-
-def stream(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
-    """The rows of `sql` as plain tuples, read in batches as they are consumed (inside the
-    caller's transaction), so a query over the whole estate never holds all its rows.
-
-    On PostgreSQL a server-side cursor; on SQLite the cursor is lazy anyway. Several streams
-    may be read side by side on one connection. `?` placeholders; dates are passed as ISO
-    text to SQLite (as `billing.store.bulk.fetch` does)."""
-    raw = driver(conn)
-    if is_postgres(conn):
-        cur = raw.cursor(name=f"billing_stream_{next(_cursor_names)}")
-        cur.execute(sql.replace("?", "%s"), tuple(params))
-    else:
-        cur = raw.cursor()
-        cur.execute(sql, tuple(v.isoformat() if isinstance(v, date) else v for v in params))
-    try:
-        while True:
-            rows = cur.fetchmany(_STREAM_BATCH)
-            if not rows:
-                return
-            yield from rows
-    finally:
-        cur.close()
 
 
 def _by_key(conn: Connection) -> str:

@@ -6,7 +6,8 @@
 - `update_rows`: `executemany` of an UPDATE on SQLite; COPY into a temporary table and one
   `UPDATE … FROM` on PostgreSQL.
 - `fetch`: plain tuples straight from the driver's cursor (no Row objects, no type processing:
-  SQLite gives dates and decimal columns as their text, PostgreSQL dates as `date`).
+  SQLite gives dates and decimal columns as their text, PostgreSQL dates as `date`); `stream`
+  the same, read in batches as they are consumed.
 - `reader(url)`: a read-only connection of this process to the database at `url`, for the
   worker processes that read their building partition while the coordinator holds the write
   lock (SQLite in WAL mode lets readers read the last committed state meanwhile).
@@ -19,9 +20,10 @@ SQL is written with `?` placeholders; on PostgreSQL they become `%s`.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import count
 from typing import Any
 
 from sqlalchemy import Connection
@@ -59,6 +61,30 @@ def fetch(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[
         postgres = is_postgres(conn)
         cur.execute(_sql(sql, postgres), _params(params, postgres))
         return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+_STREAM_BATCH = 5000
+_cursor_names = count(1)
+
+
+def stream(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+    """The rows of `sql` as plain tuples, read in batches as they are consumed (inside the
+    caller's transaction), so a query over the whole estate never holds all its rows.
+
+    On PostgreSQL a server-side cursor; on SQLite the cursor is lazy anyway. Several streams
+    may be read side by side on one connection. Placeholders and values as `fetch` takes them."""
+    raw = driver(conn)
+    postgres = is_postgres(conn)
+    cur = raw.cursor(name=f"billing_stream_{next(_cursor_names)}") if postgres else raw.cursor()
+    cur.execute(_sql(sql, postgres), _params(params, postgres))
+    try:
+        while True:
+            rows = cur.fetchmany(_STREAM_BATCH)
+            if not rows:
+                return
+            yield from rows
     finally:
         cur.close()
 
