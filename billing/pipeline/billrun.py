@@ -34,10 +34,10 @@ from billing.domain.problem import Problem
 from billing.domain.records import MeterPeriod, Unit, UnitKind
 from billing.domain.tariff import TariffVersion
 from billing.ledger.late_fee import LateFeeWorking, late_fee_workings
-from billing.ledger.records import LateFeePolicy, LedgerBill, LedgerPayment
+from billing.ledger.records import LateFeePolicy
 from billing.pipeline.context import Context, StepResult
 from billing.pipeline.executors import InlineExecutor, executor_workers, make_executor
-from billing.pipeline.ledgers import UnitLedger, late_fee_policy
+from billing.pipeline.ledgers import UnitLedger, late_fee_policy, unit_ledgers
 from billing.rate import LineRow, rate_period_rows
 from billing.runtime import collector_paused
 from billing.store import repo
@@ -391,7 +391,7 @@ def rate_rows(task: RateTask, rows: PartitionRows) -> Rated:
     for a in rows.adjustments:
         _add_adjustment(proposed, *a)
     if rows.bills:
-        for unit_id, ledger in _ledgers(rows, values).items():
+        for unit_id, ledger in unit_ledgers(rows.bills, rows.payments).items():
             _add_late_fee(proposed, unit_id, ledger, task.as_of, task.policy)
     part_of = {b: i for i, p in enumerate(task.parts) for b in p.buildings}
     order = {u.unit_id: (part_of[u.building], u.building, u.floor or 0, u.unit_id) for u in units}
@@ -450,7 +450,6 @@ class _Values:
         self.dates: dict[Any, date | None] = {None: None}
         self.decimals: dict[Any, Decimal] = {}
         self.fens: dict[Decimal, int] = {}
-        self.amounts: dict[int | None, Decimal] = {}
 
     def date(self, value: Any) -> date | None:
         found = self.dates.get(value, _UNSEEN)
@@ -462,13 +461,6 @@ class _Values:
         found = self.decimals.get(value)
         if found is None:
             found = self.decimals[value] = value if isinstance(value, Decimal) else Decimal(value)
-        return found
-
-    def money(self, fen: int | None) -> Decimal:
-        """An amount stored in fen (None: no row, 0)."""
-        found = self.amounts.get(fen)
-        if found is None:
-            found = self.amounts[fen] = repo.money(fen)
         return found
 
     def fen(self, amount: Decimal) -> int:
@@ -497,33 +489,6 @@ def _meter_periods(
             continue
         out.append(meter_period(row, dec, day))
     return out, missing
-
-
-def _ledgers(rows: PartitionRows, values: _Values) -> dict[str, UnitLedger]:
-    out: dict[str, UnitLedger] = defaultdict(UnitLedger)
-    periods: dict[str, Period] = {}
-    day, money = values.date, values.money
-    for unit_id, bill_id, period, issue, due, principal, late_fee, charged in rows.bills:
-        p = periods.get(period)
-        if p is None:
-            p = periods[period] = Period.parse(period)
-        out[unit_id].bills.append(
-            LedgerBill(
-                bill_id=bill_id,
-                period=p,
-                issue_date=day(issue),  # type: ignore[arg-type]
-                due_date=day(due),  # type: ignore[arg-type]
-                principal=money(principal),
-                late_fee_line=money(late_fee),
-                late_fee_charged=money(charged),
-            )
-        )
-    for unit_id, payment_id, paid_on, amount in rows.payments:
-        if unit_id in out:  # payments alone bear no late fee
-            out[unit_id].payments.append(
-                LedgerPayment(payment_id=payment_id, pay_date=day(paid_on), amount=money(amount))  # type: ignore[arg-type]
-            )
-    return out
 
 
 # --- what goes on a bill besides the rated lines -------------------------------------------------------

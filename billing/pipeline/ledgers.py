@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -62,9 +64,22 @@ def load_ledgers(
         [as_of, *params],
     )
     keep = set(wanted) if wanted is not None and len(wanted) > _IN_LIMIT else None
+    if keep is not None:
+        bills = [r for r in bills if r[0] in keep]
+        payments = [r for r in payments if r[0] in keep]
+    bills.sort(key=lambda r: (r[0], r[2]))
+    payments.sort(key=lambda r: (r[0], str(r[2]), r[1]))
+    return dict(sorted(unit_ledgers(bills, payments).items()))
+
+
+def unit_ledgers(bills: Iterable[Sequence[Any]], payments: Iterable[Sequence[Any]]) -> dict[str, UnitLedger]:
+    """Each unit's ledger from bill rows (unit_id, id, period, issue_date, due_date, principal_fen,
+    late_fee_fen, charged_fen) and payment rows (unit_id, id, pay_date, amount_fen), in the order
+    given; dates and amounts, which repeat, are converted once."""
     out: dict[str, UnitLedger] = defaultdict(UnitLedger)
     periods: dict[str, Period] = {}
     days: dict[object, date] = {}
+    amounts: dict[int | None, Decimal] = {}
 
     def day(value: object) -> date:
         found = days.get(value)
@@ -72,10 +87,13 @@ def load_ledgers(
             found = days[value] = as_date(value)  # type: ignore[assignment]
         return found  # type: ignore[return-value]
 
-    bills.sort(key=lambda r: (r[0], r[2]))
+    def amount(fen: int | None) -> Decimal:
+        found = amounts.get(fen)
+        if found is None:
+            found = amounts[fen] = money(fen)
+        return found
+
     for unit_id, bill_id, period, issue, due, principal, late_fee, charged in bills:
-        if keep is not None and unit_id not in keep:
-            continue
         p = periods.get(period)
         if p is None:
             p = periods[period] = Period.parse(period)
@@ -85,19 +103,16 @@ def load_ledgers(
                 period=p,
                 issue_date=day(issue),
                 due_date=day(due),
-                principal=money(principal),
-                late_fee_line=money(late_fee),
-                late_fee_charged=money(charged),
+                principal=amount(principal),
+                late_fee_line=amount(late_fee),
+                late_fee_charged=amount(charged),
             )
         )
-    payments.sort(key=lambda r: (r[0], str(r[2]), r[1]))
-    for unit_id, payment_id, paid_on, amount in payments:
-        if keep is not None and unit_id not in keep:
-            continue
+    for unit_id, payment_id, paid_on, fen in payments:
         out[unit_id].payments.append(
-            LedgerPayment(payment_id=payment_id, pay_date=day(paid_on), amount=money(amount))
+            LedgerPayment(payment_id=payment_id, pay_date=day(paid_on), amount=amount(fen))
         )
-    return dict(sorted(out.items()))
+    return out
 
 
 # An IN list longer than this reads every unit's rows and filters (SQLite's limit is 32766).

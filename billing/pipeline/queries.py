@@ -28,8 +28,7 @@ from billing.domain.money import ZERO
 from billing.domain.period import Period
 from billing.domain.records import MeterPeriod, Scope, Unit, UnitKind
 from billing.ledger import AgeBucket, LateFeePolicy, accrue_late_fee, age_bucket, allocate, days_past_due
-from billing.ledger.records import LedgerBill, LedgerPayment
-from billing.pipeline.ledgers import UnitLedger, load_ledgers
+from billing.pipeline.ledgers import UnitLedger, load_ledgers, unit_ledgers
 from billing.store import repo
 from billing.store import schema as t
 from billing.store.bulk import as_date, as_decimal, is_postgres, stream
@@ -481,20 +480,9 @@ def _unit_ledger_rows(
 
 def _collected(bills: Sequence[tuple[Any, ...]], payments: Sequence[tuple[Any, ...]]) -> dict[int, Decimal]:
     """Per bill of one unit, what the allocation of its payments applied to it."""
-    allocation = allocate(
-        (
-            LedgerBill(
-                bill_id=r[1],
-                period=Period.parse(r[2]),
-                issue_date=_day(r[3]),
-                due_date=_day(r[4]),
-                principal=repo.money(r[5]),
-                late_fee_line=repo.money(r[6]),
-            )
-            for r in bills
-        ),
-        (LedgerPayment(payment_id=r[1], pay_date=_day(r[2]), amount=repo.money(r[3])) for r in payments),
-    )
+    # the bill rows carry building and kind where a ledger row has C_b, which allocation ignores
+    (ledger,) = unit_ledgers([(*r[:7], None) for r in bills], payments).values()
+    allocation = allocate(ledger.bills, ledger.payments)
     return {bill_id: a.principal_paid() + a.late_fee_paid() for bill_id, a in allocation.bills.items()}
 
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from billing.domain.records import Meter, MeterChange, MeterPeriod, Scope, Utility
+from billing.domain.records import MeterChange, MeterPeriod
 from billing.store.bulk import as_date, fetch, placeholders, read
+from billing.store.repo import meter_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +135,6 @@ _METER_JOINS = (
 # Every meter with its readings either side of a period and its change: parameters (period,) * 3.
 METER_ROWS = f"SELECT {_METER_COLUMNS} FROM meters m {_METER_JOINS}"
 
-_UTILITIES = {u.value: u for u in Utility}
-_SCOPES = {s.value: s for s in Scope}
-
 
 def meter_period(
     row: Sequence[Any],
@@ -147,36 +145,12 @@ def meter_period(
     `MeterPeriod` rating needs: a meter without a previous reading starts from its initial one.
     `decimal` and `day` convert the values that repeat (multipliers, initial readings, dates)
     and may cache them; readings are converted as they are."""
-    (
-        meter_id,
-        utility,
-        scope,
-        unit_id,
-        parent_id,
-        multiplier,
-        digits,
-        initial,
-        cur,
-        cur_date,
-        prev,
-        prev_date,
-        change_date,
-        old_final,
-        new_initial,
-    ) = row
-    meter = Meter(
-        meter_id=meter_id,
-        utility=_UTILITIES[utility],
-        scope=_SCOPES[scope],
-        unit_id=unit_id,
-        parent_id=parent_id,
-        multiplier=decimal(multiplier),
-        digits=digits,
-        initial_reading=decimal(initial),
-    )
+    meter_id = row[0]
+    cur, cur_date, prev, prev_date, change_date, old_final, new_initial = row[8:]
+    meter = meter_of(row[:8], decimal)
     return MeterPeriod(
         meter=meter,
-        previous=decimal(initial) if prev is None else Decimal(prev),
+        previous=meter.initial_reading if prev is None else Decimal(prev),
         previous_date=None if prev is None else day(prev_date),
         current=Decimal(cur),
         current_date=day(cur_date),

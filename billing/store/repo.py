@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -185,31 +185,41 @@ def unit_history(conn: Connection, unit_id: str) -> list[dict[str, Any]]:
 _METER_COLUMNS = "meter_id, utility, scope, unit_id, parent_id, multiplier, digits, initial_reading"
 
 
-def _meter(row: tuple[Any, ...], decimals: dict[Any, Decimal]) -> Meter:
+def meter_of(row: Sequence[Any], decimal: Callable[[Any], Decimal]) -> Meter:
+    """A meter row (meter_id, utility, scope, unit_id, parent_id, multiplier, digits,
+    initial_reading: the columns of `_METER_COLUMNS`, as stored) as a `Meter`; `decimal` converts
+    the multiplier and initial reading, and may cache them (see `cached_decimal`)."""
     meter_id, utility, scope, unit_id, parent_id, multiplier, digits, initial = row
-    m = decimals.get(multiplier)
-    if m is None:
-        m = decimals[multiplier] = as_decimal(multiplier)
-    i = decimals.get(initial)
-    if i is None:
-        i = decimals[initial] = as_decimal(initial)
     return Meter(
         meter_id=meter_id,
         utility=_UTILITIES[utility],
         scope=_SCOPES[scope],
         unit_id=unit_id,
         parent_id=parent_id,
-        multiplier=m,
+        multiplier=decimal(multiplier),
         digits=digits,
-        initial_reading=i,
+        initial_reading=decimal(initial),
     )
+
+
+def cached_decimal() -> Callable[[Any], Decimal]:
+    """`as_decimal` remembering what it converted (multipliers and initial readings repeat)."""
+    seen: dict[Any, Decimal] = {}
+
+    def convert(value: Any) -> Decimal:
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = as_decimal(value)
+        return found
+
+    return convert
 
 
 def load_meters(conn: Connection) -> dict[str, Meter]:
     """Every meter by id, in id order."""
-    decimals: dict[Any, Decimal] = {}
+    decimal = cached_decimal()
     return {
-        r[0]: _meter(r, decimals)
+        r[0]: meter_of(r, decimal)
         for r in fetch(conn, f"SELECT {_METER_COLUMNS} FROM meters ORDER BY meter_id")
     }
 
@@ -224,12 +234,12 @@ class MeterTable(Mapping[str, Meter]):
     def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
         self._rows = {r[0]: r for r in rows}
         self._made: dict[str, Meter] = {}
-        self._decimals: dict[Any, Decimal] = {}
+        self._decimal = cached_decimal()
 
     def __getitem__(self, meter_id: str) -> Meter:
         found = self._made.get(meter_id)
         if found is None:
-            found = self._made[meter_id] = _meter(self._rows[meter_id], self._decimals)
+            found = self._made[meter_id] = meter_of(self._rows[meter_id], self._decimal)
         return found
 
     def __contains__(self, meter_id: object) -> bool:
@@ -249,35 +259,11 @@ class MeterTable(Mapping[str, Meter]):
 
     def made(self) -> Iterator[tuple[str, Meter]]:
         """Every (id, meter), each made afresh unless looked up before (none is kept)."""
-        made, decimals, utilities, scopes = self._made, self._decimals, _UTILITIES, _SCOPES
-        for meter_id, (
-            _,
-            utility,
-            scope,
-            unit_id,
-            parent_id,
-            multiplier,
-            digits,
-            initial,
-        ) in self._rows.items():
+        made, decimal = self._made, self._decimal
+        for meter_id, row in self._rows.items():
             found = made.get(meter_id)
-            if found is None:  # _meter(), inlined: this loop runs once per meter of the estate
-                m = decimals.get(multiplier)
-                if m is None:
-                    m = decimals[multiplier] = as_decimal(multiplier)
-                i = decimals.get(initial)
-                if i is None:
-                    i = decimals[initial] = as_decimal(initial)
-                found = Meter(
-                    meter_id=meter_id,
-                    utility=utilities[utility],
-                    scope=scopes[scope],
-                    unit_id=unit_id,
-                    parent_id=parent_id,
-                    multiplier=m,
-                    digits=digits,
-                    initial_reading=i,
-                )
+            if found is None:
+                found = meter_of(row, decimal)
             yield meter_id, found
 
 
