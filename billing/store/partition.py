@@ -141,26 +141,27 @@ def meter_period(
     decimal: Callable[[Any], Decimal] = Decimal,
     day: Callable[[Any], date | None] = as_date,
 ) -> MeterPeriod:
-    """A meter row (the columns of `PartitionRows.meters`, its current reading not None) as the
-    `MeterPeriod` rating needs: a meter without a previous reading starts from its initial one.
+    """A meter row (the columns of `PartitionRows.meters`: the meter's 8, then current reading
+    and date, previous reading and date, change date, old final, new initial; its current reading
+    not None) as the `MeterPeriod` rating needs: a meter without a previous reading starts from
+    its initial one.
     `decimal` and `day` convert the values that repeat (multipliers, initial readings, dates)
     and may cache them; readings are converted as they are."""
-    meter_id = row[0]
-    cur, cur_date, prev, prev_date, change_date, old_final, new_initial = row[8:]
-    meter = meter_of(row[:8], decimal)
+    meter = meter_of(row, decimal)
+    prev, change_date = row[10], row[12]
     return MeterPeriod(
         meter=meter,
         previous=meter.initial_reading if prev is None else Decimal(prev),
-        previous_date=None if prev is None else day(prev_date),
-        current=Decimal(cur),
-        current_date=day(cur_date),
+        previous_date=None if prev is None else day(row[11]),
+        current=Decimal(row[8]),
+        current_date=day(row[9]),
         change=None
         if change_date is None
         else MeterChange(
-            meter_id=meter_id,
+            meter_id=meter.meter_id,
             change_date=day(change_date),  # type: ignore[arg-type]
-            old_final=Decimal(old_final),
-            new_initial=Decimal(new_initial),
+            old_final=Decimal(row[13]),
+            new_initial=Decimal(row[14]),
         ),
     )
 

@@ -186,19 +186,19 @@ _METER_COLUMNS = "meter_id, utility, scope, unit_id, parent_id, multiplier, digi
 
 
 def meter_of(row: Sequence[Any], decimal: Callable[[Any], Decimal]) -> Meter:
-    """A meter row (meter_id, utility, scope, unit_id, parent_id, multiplier, digits,
-    initial_reading: the columns of `_METER_COLUMNS`, as stored) as a `Meter`; `decimal` converts
-    the multiplier and initial reading, and may cache them (see `cached_decimal`)."""
-    meter_id, utility, scope, unit_id, parent_id, multiplier, digits, initial = row
+    """A meter row that starts with meter_id, utility, scope, unit_id, parent_id, multiplier,
+    digits, initial_reading (the columns of `_METER_COLUMNS`, as stored; more may follow) as a
+    `Meter`; `decimal` converts the multiplier and initial reading, and may cache them (see
+    `cached_decimal`)."""
     return Meter(
-        meter_id=meter_id,
-        utility=_UTILITIES[utility],
-        scope=_SCOPES[scope],
-        unit_id=unit_id,
-        parent_id=parent_id,
-        multiplier=decimal(multiplier),
-        digits=digits,
-        initial_reading=decimal(initial),
+        meter_id=row[0],
+        utility=_UTILITIES[row[1]],
+        scope=_SCOPES[row[2]],
+        unit_id=row[3],
+        parent_id=row[4],
+        multiplier=decimal(row[5]),
+        digits=row[6],
+        initial_reading=decimal(row[7]),
     )
 
 
